@@ -1,0 +1,165 @@
+/**
+ * The benchmark harness: latency (warm-up, timed runs, percentiles), throughput, size, and
+ * — with a data set — accuracy and agreement with a reference model's outputs.
+ */
+import { loadModel } from '../formats/load.js';
+import { feedInputs } from '../ir/graph.js';
+import { summarize } from '../ir/summary.js';
+import type { Tensor } from '../ir/tensor.js';
+import { createRunner } from '../runtime/index.js';
+import type { Device } from '../runtime/runner.js';
+import { type Dataset, prepareFeeds, randomFeeds } from '../data/index.js';
+import { MloptError } from '../util/errors.js';
+import { argmax, maxAbsDiff, rowsOf, top1Accuracy } from './agreement.js';
+import { type LatencyStats, latencyStats } from './stats.js';
+import { modelSize } from './size.js';
+
+export interface BenchOptions {
+  batch: number;
+  runs: number;
+  warmup: number;
+  threads?: number;
+  device: Device;
+  data?: Dataset;
+  scale?: number;
+  /** progress callback (the CLI's spinner) */
+  onProgress?: (msg: string) => void;
+}
+
+export interface BenchResult {
+  model: string;
+  format: string;
+  engine: string;
+  backend: string;
+  device: Device;
+  bytes: number;
+  gzipBytes: number;
+  parameters: number;
+  sparsity: number;
+  batch: number;
+  latency: LatencyStats;
+  /** samples per second at `batch` (batch / mean latency) */
+  throughput: number;
+  /** top-1 accuracy on the labelled data set, if any */
+  accuracy?: number;
+  samples?: number;
+  /** agreement with the first model of the run (for every model after the first) */
+  agreement?: { top1: number; maxAbsDiff: number; reference: string };
+  notes: string[];
+}
+
+/** Outputs of a model on the whole data set (first output only), kept to compare models. */
+export interface EvalOutputs {
+  rows: Float32Array;
+  cols: number;
+}
+
+export async function benchModel(path: string, opts: BenchOptions, reference?: { name: string; outputs: EvalOutputs }): Promise<{ result: BenchResult; outputs?: EvalOutputs }> {
+  if (!(opts.runs >= 1)) throw new MloptError('USAGE', `--runs must be at least 1 (got ${opts.runs})`);
+  const model = await loadModel(path);
+  const summary = summarize(model.graph);
+  const size = modelSize(model.format === 'tfjs' ? model.path : model.file);
+  const inputs = feedInputs(model.graph);
+  const runner = await createRunner(model, { device: opts.device, threads: opts.threads });
+  const notes: string[] = [];
+  try {
+    // the timed input: first batch of the data set, or random data of the model's shapes
+    let feeds: Map<string, Tensor>;
+    let prepared: ReturnType<typeof prepareFeeds> | undefined;
+    if (opts.data) {
+      prepared = prepareFeeds(opts.data, inputs, { scale: opts.scale, batch: opts.batch });
+      notes.push(...prepared.notes);
+      const first = prepared.batches()[Symbol.iterator]().next();
+      if (first.done) throw new MloptError('DATA', `${opts.data.source}: data set is empty`);
+      feeds = first.value.feeds;
+    } else {
+      feeds = randomFeeds(inputs, opts.batch);
+    }
+    const batch = firstDim(feeds) ?? opts.batch;
+    opts.onProgress?.(`${path}: warm-up (${opts.warmup} runs)`);
+    const p = runner.prepare(feeds);
+    for (let i = 0; i < opts.warmup; i++) await runner.runPrepared(p);
+    opts.onProgress?.(`${path}: timing ${opts.runs} runs at batch ${batch}`);
+    const samples: number[] = new Array(opts.runs);
+    for (let i = 0; i < opts.runs; i++) {
+      const t0 = process.hrtime.bigint();
+      await runner.runPrepared(p);
+      samples[i] = Number(process.hrtime.bigint() - t0) / 1e6;
+    }
+    const latency = latencyStats(samples);
+    const result: BenchResult = {
+      model: path,
+      format: model.format,
+      engine: `${runner.engine} ${runner.version}`,
+      backend: runner.backend,
+      device: runner.device,
+      bytes: size.bytes,
+      gzipBytes: size.gzipBytes,
+      parameters: summary.parameterCount,
+      sparsity: summary.sparsity,
+      batch,
+      latency,
+      throughput: (batch * 1000) / latency.meanMs,
+      notes,
+    };
+    let outputs: EvalOutputs | undefined;
+    if (prepared && opts.data) {
+      opts.onProgress?.(`${path}: evaluating ${prepared.count} samples`);
+      const outName = runner.outputs[0]?.name;
+      const chunks: Float32Array[] = [];
+      const labels: Int32Array[] = [];
+      let cols = 0;
+      for (const b of prepared.batches()) {
+        const out = await runner.run(b.feeds);
+        const y = (outName && out.get(outName)) || out.values().next().value;
+        if (!y) throw new MloptError('RUNTIME', `${path}: the model produced no output`);
+        const r = rowsOf(y);
+        cols = r.cols;
+        chunks.push(r.data.slice());
+        if (b.labels) labels.push(b.labels);
+      }
+      const rows = concat(chunks);
+      outputs = { rows, cols };
+      const n = cols ? rows.length / cols : 0;
+      result.samples = n;
+      const pred = argmax(rows, n, cols);
+      if (labels.length) result.accuracy = top1Accuracy(pred, concatInt(labels));
+      if (reference) {
+        if (reference.outputs.cols !== cols || reference.outputs.rows.length !== rows.length) {
+          notes.push(`outputs not comparable with ${reference.name} (shape differs)`);
+        } else {
+          const refPred = argmax(reference.outputs.rows, n, cols);
+          result.agreement = { top1: top1Accuracy(pred, refPred), maxAbsDiff: maxAbsDiff(rows, reference.outputs.rows), reference: reference.name };
+        }
+      }
+    }
+    return { result, outputs };
+  } finally {
+    await runner.dispose();
+  }
+}
+
+function firstDim(feeds: Map<string, Tensor>): number | undefined {
+  const t = feeds.values().next().value;
+  return t && t.shape.length ? (t.shape[0] as number) : undefined;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function concatInt(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

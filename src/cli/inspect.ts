@@ -1,0 +1,43 @@
+import { printJson } from './output.js';
+import { formatBytes, formatCount, formatPct } from '../report/format.js';
+
+export async function inspectCommand(path: string, opts: { json?: boolean; ir?: boolean }): Promise<void> {
+  if (opts.ir) {
+    const { loadModel } = await import('../formats/load.js');
+    const { graphToJson } = await import('../ir/dump.js');
+    printJson(graphToJson((await loadModel(path)).graph));
+    return;
+  }
+  const { inspect } = await import('../api/inspect.js');
+  const r = await inspect(path);
+  if (opts.json) {
+    printJson(r);
+    return;
+  }
+  const shape = (s: (number | string)[] | null) => (s ? `[${s.map((d) => (d === '' ? '?' : d)).join(',')}]` : '(unknown rank)');
+  const lines: string[] = [];
+  const field = (k: string, v: string) => lines.push(`${k.padEnd(12)}${v}`);
+  field('model', r.path);
+  field('format', `${r.formatName}${r.formatVersion !== undefined ? ` (IR version ${r.formatVersion})` : ''}`);
+  field('opsets', r.opsets.length ? r.opsets.map((o) => `${o.domain} ${o.version}`).join(', ') : '(none declared)');
+  if (r.producer) field('producer', r.producer);
+  field('size', `${formatBytes(r.bytes)} (${formatBytes(r.gzipBytes)} gzipped)`);
+  const dts = Object.entries(r.weightDTypes).map(([d, n]) => `${d} ${formatCount(n as number)}`).join(', ');
+  field('parameters', `${formatCount(r.parameters)}${dts ? ` (${dts}; ${formatBytes(r.weightBytes)})` : ''}`);
+  field('quantized', r.quantized ? 'yes' : 'no');
+  field('sparsity', `${formatPct(r.sparsity, 1)} of float weights are zero`);
+  lines.push('inputs');
+  for (const v of r.inputs) lines.push(`  ${v.name}  ${v.dtype ?? '?'} ${shape(v.shape)}`);
+  lines.push('outputs');
+  for (const v of r.outputs) lines.push(`  ${v.name}  ${v.dtype ?? '?'} ${shape(v.shape)}`);
+  const ops = Object.entries(r.ops).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  lines.push(`ops (${r.nodeCount} nodes)`);
+  for (const [op, n] of ops) lines.push(`  ${op.padEnd(28)}${n}`);
+  if (r.opaqueOps.length) lines.push(`ops outside mlopt's catalogue (kept verbatim for ONNX output): ${r.opaqueOps.join(', ')}`);
+  const meta = Object.entries(r.metadata);
+  if (meta.length) {
+    lines.push('metadata');
+    for (const [k, v] of meta) lines.push(`  ${k}: ${v.length > 80 ? `${v.slice(0, 77)}...` : v}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

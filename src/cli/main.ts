@@ -1,0 +1,136 @@
+/**
+ * The mlopt program. Only commander is loaded at start-up; each command imports what it
+ * needs when it runs, so `mlopt --help` stays instant.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { MloptError, errorText } from '../util/errors.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function intOption(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min} (got "${v}")`);
+    return n;
+  };
+}
+
+export function numberOption(name: string) {
+  return (v: string): number => {
+    const n = Number(v.includes('/') ? Number(v.split('/')[0]) / Number(v.split('/')[1]) : v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number or a fraction like 1/255 (got "${v}")`);
+    return n;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  // set before the subcommands are added, so that they inherit it: commander must throw, not exit
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program
+    .name('mlopt')
+    .description('Inspect, convert, optimize and benchmark ML models (ONNX, TFLite, Keras, SavedModel, TF.js) — no Python needed.')
+    .version(version(), '-V, --version', 'print the mlopt version')
+    .option('--verbose', 'print stack traces and runtime details on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Examples:
+  $ mlopt inspect fixtures/models/fmnist_cnn.onnx
+  $ mlopt convert model.onnx --to onnx -o model.clean.onnx
+  $ mlopt bench fixtures/models/fmnist_cnn.onnx --data fixtures/data/fmnist_test_1000.npz
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 a --fail-on threshold was crossed.`);
+
+  program
+    .command('inspect')
+    .description('show a model: format, producer, opset, inputs/outputs, op histogram, parameters, size, dtypes, quantization, sparsity')
+    .argument('<model>', 'model file or directory')
+    .option('--json', 'print only JSON on stdout')
+    .option('--ir', 'print the whole IR graph as readable JSON (for debugging)')
+    .addHelpText('after', `
+Examples:
+  $ mlopt inspect fixtures/models/fmnist_cnn.onnx
+  $ mlopt inspect model.onnx --json | jq .inputs
+  $ mlopt inspect model.onnx --ir > model.ir.json`)
+    .action(async (model: string, opts: { json?: boolean; ir?: boolean }) => {
+      const { inspectCommand } = await import('./inspect.js');
+      await inspectCommand(model, opts);
+    });
+
+  program
+    .command('convert')
+    .description('convert a model to another format (through the IR); with --to onnx on an ONNX model, re-write it')
+    .argument('<model>', 'model file or directory')
+    .option('--to <format>', 'output format: onnx | tflite | tfjs (default: the input format, when mlopt can write it)')
+    .option('-o, --output <path>', 'output path (default: ./<input-stem>.converted.<ext>)')
+    .option('--force', 'overwrite the output if it exists')
+    .option('--no-check', 'skip running the output in its runtime to compare it with the input')
+    .option('--json', 'print only JSON on stdout')
+    .addHelpText('after', `
+Examples:
+  $ mlopt convert model.onnx --to onnx -o model.copy.onnx
+  $ mlopt convert model.onnx -o out/model.onnx --force
+
+After writing, mlopt runs the input and the output in onnxruntime on the same random input and
+reports the largest difference (skip with --no-check).`)
+    .action(async (model: string, opts: { to?: string; output?: string; force?: boolean; check: boolean; json?: boolean }) => {
+      const { convertCommand } = await import('./convert.js');
+      await convertCommand(model, opts);
+    });
+
+  program
+    .command('bench')
+    .description('benchmark one or more models: size, latency p50/p90/p99, throughput, and accuracy/agreement with --data')
+    .argument('<models...>', 'model files or directories; the first is the reference for agreement')
+    .option('--data <file>', 'labelled data: .npz (x, y), .npy, or IDX (*-images-idx3-ubyte[.gz])')
+    .option('--batch <n>', 'batch size for timing (symbolic batch dims)', intOption('--batch', 1), 1)
+    .option('--runs <n>', 'timed runs per model', intOption('--runs', 1), 50)
+    .option('--warmup <n>', 'warm-up runs per model', intOption('--warmup', 0), 5)
+    .option('--threads <n>', 'intra-op threads (default: the runtime\'s own choice)', intOption('--threads', 1))
+    .option('--device <device>', 'cpu | gpu', 'cpu')
+    .option('--scale <x>', 'multiply uint8 image data by this (default 1/255 for uint8 data)', numberOption('--scale'))
+    .option('--json', 'print only JSON on stdout')
+    .option('--markdown', 'print a Markdown table (for CI summaries)')
+    .addHelpText('after', `
+Examples:
+  $ mlopt bench fixtures/models/fmnist_cnn.onnx --data fixtures/data/fmnist_test_1000.npz
+  $ mlopt bench a.onnx b.onnx --runs 200 --warmup 20 --batch 8 --threads 1
+  $ mlopt bench model.onnx --json > bench.json
+  $ mlopt bench model.onnx --markdown >> "$GITHUB_STEP_SUMMARY"`)
+    .action(async (models: string[], opts: import('./bench.js').BenchCliOptions) => {
+      const { benchCommand } = await import('./bench.js');
+      await benchCommand(models, opts);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof MloptError) {
+      process.stderr.write(`mlopt: ${err.message}\n`);
+      if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+      if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`mlopt: internal error: ${errorText(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    else process.stderr.write('hint: run again with --verbose for the stack trace, and please report it\n');
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Sniff what a path holds, by magic bytes and structure — never by extension alone.
+ */
+import { closeSync, openSync, readSync, statSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MloptError } from '../util/errors.js';
+
+export type ModelFormat = 'onnx' | 'tflite' | 'keras-h5' | 'keras' | 'savedmodel' | 'tfjs';
+
+export const FORMAT_NAMES: Record<ModelFormat, string> = {
+  onnx: 'ONNX',
+  tflite: 'TFLite flatbuffer',
+  'keras-h5': 'Keras HDF5 (.h5)',
+  keras: 'Keras 3 (.keras)',
+  savedmodel: 'TensorFlow SavedModel',
+  tfjs: 'TensorFlow.js (model.json)',
+};
+
+/** Resolve a user path to the model file/directory and its format. */
+export function detectFormat(path: string): { format: ModelFormat; path: string } {
+  if (!existsSync(path)) throw new MloptError('FILE_NOT_FOUND', `${path}: no such file or directory`);
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    const entries = new Set(readdirSync(path));
+    if (entries.has('saved_model.pb') || entries.has('saved_model.pbtxt')) return { format: 'savedmodel', path };
+    if (entries.has('model.json')) return { format: 'tfjs', path: join(path, 'model.json') };
+    throw new MloptError('NOT_A_MODEL', `${path}: directory holds no model (expected saved_model.pb or model.json)`);
+  }
+  if (st.size === 0) throw new MloptError('NOT_A_MODEL', `${path}: file is empty`);
+  const head = readHead(path, 64);
+  if (head.length >= 8 && String.fromCharCode(...head.subarray(4, 8)) === 'TFL3') return { format: 'tflite', path };
+  if (startsWith(head, [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])) return { format: 'keras-h5', path };
+  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return { format: 'keras', path };
+  const text = String.fromCharCode(...head).trimStart();
+  if (text.startsWith('{')) return { format: 'tfjs', path };
+  if (looksLikeOnnx(path, st.size)) return { format: 'onnx', path };
+  throw new MloptError(
+    'NOT_A_MODEL',
+    `${path}: not a model file mlopt recognises (ONNX, TFLite, Keras .h5/.keras, SavedModel directory, TF.js model.json)`,
+  );
+}
+
+function readHead(path: string, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    const got = readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function startsWith(b: Uint8Array, magic: number[]): boolean {
+  return magic.every((m, i) => b[i] === m);
+}
+
+/** ModelProto field numbers and their wire types (0 varint, 2 length-delimited). */
+const MODEL_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 21: 2, 25: 2, 26: 2 };
+
+/**
+ * Walk the top-level protobuf fields of the file without decoding them: an ONNX model is a
+ * sequence of ModelProto fields of the right wire types that fills the file exactly and
+ * contains a graph (field 7).
+ */
+function looksLikeOnnx(path: string, size: number): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(16);
+    let pos = 0;
+    let sawGraph = false;
+    for (let fields = 0; pos < size && fields < 1_000_000; fields++) {
+      const got = readSync(fd, buf, 0, 16, pos);
+      let p = 0;
+      const readVarint = (): number => {
+        let result = 0;
+        let mul = 1;
+        for (;;) {
+          if (p >= got) return -1;
+          const b = buf[p++] as number;
+          result += (b & 0x7f) * mul;
+          if (b < 0x80) return result;
+          mul *= 128;
+          if (mul > 2 ** 63) return -1;
+        }
+      };
+      const tag = readVarint();
+      if (tag < 0) return false;
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (MODEL_FIELDS[field] !== wire) return false;
+      if (wire === 0) {
+        if (readVarint() < 0) return false;
+        pos += p;
+      } else {
+        const len = readVarint();
+        if (len < 0) return false;
+        pos += p + len;
+        if (pos > size) return false;
+        if (field === 7) sawGraph = true;
+      }
+    }
+    return pos === size && sawGraph;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Load any supported model into the IR, and save the IR in a chosen format.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { Graph } from '../ir/graph.js';
+import { MloptError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { FORMAT_NAMES, type ModelFormat, detectFormat } from './detect.js';
+
+export interface LoadedModel {
+  /** the path given by the user */
+  path: string;
+  /** the file that holds the model (model.json for a tfjs directory) */
+  file: string;
+  format: ModelFormat;
+  graph: Graph;
+  /** bytes on disk (sum of all files for directory formats) */
+  fileSize: number;
+}
+
+/** Formats mlopt can write, and the file extension each gets. */
+export const WRITABLE: Partial<Record<ModelFormat, string>> = { onnx: '.onnx' };
+
+export async function loadModel(path: string): Promise<LoadedModel> {
+  const { format, path: file } = detectFormat(path);
+  switch (format) {
+    case 'onnx': {
+      const { importOnnxBytes } = await import('./onnx/import.js');
+      const bytes = readFileSync(file);
+      return { path, file, format, graph: importOnnxBytes(bytes, path), fileSize: bytes.byteLength };
+    }
+    default:
+      throw new MloptError(
+        'UNSUPPORTED',
+        `${path}: ${FORMAT_NAMES[format]} models cannot be read by this version of mlopt (it reads ONNX)`,
+      );
+  }
+}
+
+export function fileSizeOf(path: string): number {
+  return statSync(path).size;
+}
+
+/** Serialise `graph` as `format`. */
+export async function serializeModel(graph: Graph, format: ModelFormat): Promise<Uint8Array> {
+  switch (format) {
+    case 'onnx': {
+      const { exportOnnxBytes } = await import('./onnx/export.js');
+      return exportOnnxBytes(graph);
+    }
+    default:
+      throw new MloptError('UNSUPPORTED', `writing ${FORMAT_NAMES[format]} is not supported by this version of mlopt (it writes ONNX)`);
+  }
+}
+
+export async function saveModel(graph: Graph, format: ModelFormat, outPath: string, opts: { force?: boolean } = {}): Promise<number> {
+  const bytes = await serializeModel(graph, format);
+  writeFileAtomic(outPath, bytes, opts);
+  return bytes.byteLength;
+}

@@ -1,0 +1,16 @@
+/**
+ * mlopt as a library: the typed functions the CLI commands call.
+ */
+export { loadModel, saveModel, serializeModel, type LoadedModel } from './formats/load.js';
+export { detectFormat, type ModelFormat } from './formats/detect.js';
+export { inspect, type InspectResult } from './api/inspect.js';
+export { convert, type ConvertOptions, type ConvertResult } from './api/convert.js';
+export { bench, type BenchApiOptions } from './api/bench.js';
+export type { BenchResult } from './bench/run.js';
+export { compareModels, type OutputComparison } from './api/compare.js';
+export { createRunner, type Runner, type RunnerOptions, type Device } from './runtime/index.js';
+export { loadDataset, prepareFeeds, randomFeeds } from './data/index.js';
+export { importOnnxBytes } from './formats/onnx/import.js';
+export { exportOnnxBytes } from './formats/onnx/export.js';
+export * from './ir/index.js';
+export { MloptError } from './util/errors.js';
