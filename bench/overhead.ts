@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 const model = process.argv[2] ?? 'fixtures/models/fmnist_cnn.onnx';
-const runs = Number(process.argv[3] ?? 300);
+const runs = Number(process.argv[3] ?? 1000);
 const rounds = Number(process.argv[4] ?? 5);
 const warmup = 20;
 

@@ -44,7 +44,8 @@ Examples:
   $ mlopt convert model.onnx --to onnx -o model.clean.onnx
   $ mlopt bench fixtures/models/fmnist_cnn.onnx --data fixtures/data/fmnist_test_1000.npz
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 a --fail-on threshold was crossed.`);
+Exit codes: 0 ok, 1 failure, 2 usage error.
+`);
 
   program
     .command('inspect')

@@ -8,7 +8,7 @@ export function benchReport(results: BenchResult[], opts: { runs: number; warmup
   if (withData) head.push('top-1', 'agree', 'max |diff|');
   const rows = results.map((r) => {
     const row = [
-      r.model, r.format, `${r.engine} ${r.backend}/${r.device}`, formatBytes(r.bytes), formatBytes(r.gzipBytes),
+      r.model, r.format, r.backend === r.device ? `${r.engine} ${r.backend}` : `${r.engine} ${r.backend}/${r.device}`, formatBytes(r.bytes), formatBytes(r.gzipBytes),
       formatCount(r.parameters), formatPct(r.sparsity, 1), String(r.batch), formatMs(r.latency.p50Ms),
       formatMs(r.latency.p90Ms), formatMs(r.latency.p99Ms), formatMs(r.latency.meanMs), r.throughput.toFixed(1),
     ];

@@ -1,10 +1,12 @@
+// Shape rules of the op catalogue, one describe block per op family. Over ~400 lines on purpose:
+// a single file mirrors the single catalogue, and every case is a one-line table entry.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DType } from '../../src/ir/dtype.js';
 import type { Attr, Layout, Node } from '../../src/ir/graph.js';
 import type { Dim, Tensor } from '../../src/ir/tensor.js';
 import {
-  attrsAt, getOp, inferNode, inputsAt, isCatalogued, listOps, type ValueType,
+  attrsAt, getOp, graphOpset, inferNode, inputsAt, isCatalogued, listOps, outputsAt, type ValueType,
 } from '../../src/ir/ops/index.js';
 import { MloptError } from '../../src/util/errors.js';
 
@@ -88,6 +90,39 @@ describe('catalogue', () => {
   });
 });
 
+describe('catalogue robustness', () => {
+  it('every rule copes with unknown inputs (result or SHAPE_MISMATCH, never a crash)', () => {
+    const dummy: Record<string, Attr> = {
+      int: A.int(1), float: A.float(1), string: A.str('forward'), ints: A.ints(1), floats: A.floats(1), strings: { type: 'strings', value: ['a'] },
+    };
+    for (const opset of [7, 11, 13, 18, 21, 25]) {
+      for (const def of listOps()) {
+        const ins = inputsAt(def, opset);
+        const attrs: Record<string, Attr> = {};
+        for (const [name, spec] of Object.entries(attrsAt(def, opset))) {
+          if (spec.required && dummy[spec.type]) attrs[name] = dummy[spec.type] as Attr;
+        }
+        const inputs = ins.filter((x) => !x.optional).map(() => T(undefined));
+        const outs = Math.max(outputsAt(def, opset).length, 1);
+        try {
+          const r = run(def.name, inputs, attrs, { opset, outputs: outs });
+          assert.ok(Array.isArray(r), def.name);
+        } catch (e) {
+          assert.ok(e instanceof MloptError && e.code === 'SHAPE_MISMATCH', `${def.name}@${opset}: ${String(e)}`);
+        }
+      }
+    }
+  });
+
+  it('graphOpset: declared, ONNX without opset_import (1), other formats (default)', () => {
+    const g = (sourceFormat: string | undefined, opsets: { domain: string; version: number }[]) =>
+      ({ name: 'g', inputs: [], outputs: [], valueInfo: [], nodes: [], initializers: new Map(), metadata: { opsets, props: {}, sourceFormat } });
+    assert.equal(graphOpset(g('onnx', [{ domain: 'ai.onnx', version: 13 }])), 13);
+    assert.equal(graphOpset(g('onnx', [])), 1);
+    assert.equal(graphOpset(g('tflite', [])), 21);
+  });
+});
+
 // ---- nn ----------------------------------------------------------------------
 describe('Conv', () => {
   const W = (...s: number[]): ValueType => T(s);
@@ -119,6 +154,10 @@ describe('Conv', () => {
   it('symbols: batch kept, symbolic spatial dims unknown', () => {
     assert.deepEqual(shape('Conv', [T(['N', 3, 32, 32]), W(8, 3, 3, 3)]), ['N', 8, 30, 30]);
     assert.deepEqual(shape('Conv', [T(['N', 3, 'H', 32]), W(8, 3, 3, 3)]), ['N', 8, '?', 30]);
+    assert.deepEqual(shape('Conv', [T(['N', 3, 'H', 'W']), W(8, 3, 3, 3)], { pads: A.ints(1, 1, 1, 1) }), ['N', 8, 'H', 'W']);
+    assert.deepEqual(shape('Conv', [T(['N', 3, 'H', 'W']), W(8, 3, 1, 1)]), ['N', 8, 'H', 'W']);
+    assert.deepEqual(shape('Conv', [T(['N', 3, 'H', 'W']), W(8, 3, 3, 3)], { auto_pad: A.str('SAME_UPPER') }), ['N', 8, 'H', 'W']);
+    assert.deepEqual(shape('Conv', [T(['N', 3, 'H', 'W']), W(8, 3, 3, 3)], { pads: A.ints(1, 1, 1, 1), strides: A.ints(2, 2) }), ['N', 8, '?', '?']);
     assert.deepEqual(shape('Conv', [T(undefined), W(8, 3, 3, 3)]), ['?', 8, '?', '?']);
   });
   it('NHWC layout', () => {
@@ -389,6 +428,30 @@ describe('reductions and misc', () => {
     const sc = (v: number): Tensor => ({ dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(v)) });
     assert.deepEqual(run('Range', [sc(0), sc(10), sc(3)])[0], T([4], 'int64'));
     assert.deepEqual(shape('OneHot', [T(['N'], 'int64'), i64(10), f32(0, 1)]), ['N', 10]);
+  });
+});
+
+describe('recurrent, attention, detection', () => {
+  it('LSTM / GRU / RNN in both layouts', () => {
+    const [y, yh, yc] = run('LSTM', [T([7, 'B', 16]), T([1, 80, 16]), T([1, 80, 20])], { hidden_size: A.int(20) }, { outputs: 3 });
+    assert.deepEqual([y?.shape, yh?.shape, yc?.shape], [[7, 1, 'B', 20], [1, 'B', 20], [1, 'B', 20]]);
+    const bi = run('GRU', [T(['B', 7, 16]), T([2, 60, 16]), T([2, 60, 20])], { direction: A.str('bidirectional'), layout: A.int(1) }, { outputs: 2 });
+    assert.deepEqual(bi.map((t) => t.shape), [['B', 7, 2, 20], ['B', 2, 20]]);
+    assert.deepEqual(shape('RNN', [T([5, 1, 4]), T([1, 3, 4]), T([1, 3, 3])], { hidden_size: A.int(3) }), [5, 1, 1, 3]);
+  });
+  it('Attention (4-D and 3-D), RMSNormalization, RotaryEmbedding', () => {
+    const four = run('Attention', [T([2, 8, 10, 64]), T([2, 2, 12, 64]), T([2, 2, 12, 32]), undefined, T([2, 2, 5, 64])], {}, { opset: 23, outputs: 4 });
+    assert.deepEqual(four.map((t) => t.shape), [[2, 8, 10, 32], [2, 2, 17, 64], [2, 2, 17, 32], [2, 8, 10, 17]]);
+    const three = run('Attention', [T(['B', 'S', 512]), T(['B', 'S', 128]), T(['B', 'S', 128])], { q_num_heads: A.int(8), kv_num_heads: A.int(2) }, { opset: 23 });
+    assert.deepEqual(three[0]?.shape, ['B', 'S', 512]);
+    assert.deepEqual(shape('RMSNormalization', [T(['B', 'S', 512]), T([512])], {}, { opset: 23 }), ['B', 'S', 512]);
+    assert.deepEqual(shape('RotaryEmbedding', [T(['B', 'S', 512]), T([64, 32]), T([64, 32])], {}, { opset: 23 }), ['B', 'S', 512]);
+  });
+  it('NonMaxSuppression, RoiAlign, GridSample, Det', () => {
+    assert.deepEqual(run('NonMaxSuppression', [T([1, 100, 4]), T([1, 3, 100])])[0], T(['?', 3], 'int64'));
+    assert.deepEqual(shape('RoiAlign', [T([1, 256, 50, 50]), T(['R', 4]), T(['R'], 'int64')], { output_height: A.int(7), output_width: A.int(7) }), ['R', 256, 7, 7]);
+    assert.deepEqual(shape('GridSample', [T(['N', 3, 32, 32]), T(['N', 16, 24, 2])]), ['N', 3, 16, 24]);
+    assert.deepEqual(shape('Det', [T([5, 3, 3])]), [5]);
   });
 });
 

@@ -102,6 +102,44 @@ describe('inferShapes', () => {
     assert.deepEqual(r.graph.outputs[0]?.shape, ['N', 3136]);
   });
 
+  it('propagates shape arithmetic (Shape → Gather → Mul → Concat → Reshape)', () => {
+    const scalar = (x: number): Tensor => ({ dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(x)) });
+    const g = graph({
+      inputs: [v('x', ['N', 4, 8])], outputs: [v('y')],
+      init: { i0: i64(0), i1: scalar(1), i2: scalar(2), ax: i64(0) },
+      nodes: [
+        node('Shape', ['x'], ['s']),
+        node('Gather', ['s', 'i0'], ['n']),
+        node('Gather', ['s', 'i1'], ['a']),
+        node('Gather', ['s', 'i2'], ['b']),
+        node('Mul', ['a', 'b'], ['ab']),
+        node('Unsqueeze', ['ab', 'ax'], ['ab1']),
+        node('Concat', ['n', 'ab1'], ['target'], { axis: int(0) }),
+        node('Reshape', ['x', 'target'], ['y']),
+      ],
+      opset: 13,
+    });
+    const r = inferShapes(g);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(info(r.graph, 'ab'), v('ab', [], 'int64'));
+    assert.deepEqual(r.graph.outputs[0]?.shape, ['N', 32]);
+  });
+
+  it('reads an ONNX graph without opset_import as opset 1 (legacy forms)', () => {
+    const g = graph({
+      inputs: [v('x', [1, 8, 4, 4])], outputs: [v('y')], init: { b: zerosF(8) },
+      nodes: [
+        node('Add', ['x', 'b'], ['a'], { broadcast: int(1), axis: int(1) }),
+        node('Reshape', ['a'], ['y'], { shape: ints(1, -1) }),
+      ],
+    });
+    g.metadata = { opsets: [], props: {}, sourceFormat: 'onnx' };
+    const r = inferShapes(g);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(info(r.graph, 'a')?.shape, [1, 8, 4, 4]);
+    assert.deepEqual(r.graph.outputs[0]?.shape, [1, 128]);
+  });
+
   it('reads constants from Constant nodes and follows the opset form', () => {
     const g13 = graph({
       inputs: [v('x', ['N', 1, 5])], outputs: [v('y')],

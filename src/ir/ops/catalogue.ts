@@ -9,6 +9,7 @@ import type { Graph, Node } from '../graph.js';
 import { opsetVersion } from '../graph.js';
 import { MloptError } from '../../util/errors.js';
 import { ACTIVATION_OPS } from './activation.js';
+import { ATTENTION_OPS } from './attention.js';
 import { type NodeInference, type NodeInputs, runRule } from './context.js';
 import { CONTROL_OPS } from './control.js';
 import { DETECTION_OPS } from './detection.js';
@@ -29,6 +30,7 @@ const CATALOGUE = new Map<string, OpDef>();
 for (const def of [
   ...NN_OPS, ...ACTIVATION_OPS, ...ELEMENTWISE_OPS, ...MATH_OPS, ...REDUCE_OPS, ...SHAPE_OPS,
   ...INDEXING_OPS, ...RESIZE_OPS, ...GENERATOR_OPS, ...QUANT_OPS, ...CONTROL_OPS, ...RNN_OPS, ...DETECTION_OPS,
+  ...ATTENTION_OPS,
 ]) {
   if (CATALOGUE.has(def.name)) throw new Error(`op ${def.name} is catalogued twice`);
   CATALOGUE.set(def.name, def);
@@ -59,9 +61,13 @@ export function opKey(node: Pick<Node, 'op' | 'domain'>): string {
   return isDefaultDomain(node.domain) ? node.op : `${node.domain}:${node.op}`;
 }
 
-/** The default-domain opset a graph's catalogue ops follow (DEFAULT_OPSET when it declares none). */
+/**
+ * The default-domain opset a graph's catalogue ops follow. A graph that declares none gets
+ * opset 1 when it came from ONNX (old models without opset_import imply opset 1) and
+ * DEFAULT_OPSET otherwise.
+ */
 export function graphOpset(graph: Graph): number {
-  return opsetVersion(graph) ?? DEFAULT_OPSET;
+  return opsetVersion(graph) ?? (graph.metadata.sourceFormat === 'onnx' ? 1 : DEFAULT_OPSET);
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Indexing ops: Slice, Gather family, Scatter family, Compress, NonZero, Pad. */
 import type { Dim } from '../tensor.js';
 import { UNKNOWN_DIM, dimAdd, isKnownDim, normAxis } from './dims.js';
-import { intsOperand, normAxes, range, same } from './rules.js';
+import { normAxes, range, same } from './rules.js';
 import type { InferContext, OpDef, ValueType } from './types.js';
 
 /** Slice ends at least this large mean "to the end" (exporters write INT64_MAX, older tools INT32_MAX). */

@@ -48,10 +48,14 @@ export function windowOutput(ctx: InferContext, spatial: readonly Dim[], kernel:
   if (pads && pads.length !== 2 * n) ctx.fail(`attribute pads has ${pads.length} values, expected ${2 * n}`);
   const ceil = ctx.int('ceil_mode', 0) === 1;
   return spatial.map((d, i) => {
-    if (!isKnownDim(d)) return UNKNOWN_DIM;
     const k = kernel[i] as number;
     const s = strides[i] as number;
     const ek = (k - 1) * (dil[i] as number) + 1;
+    if (!isKnownDim(d)) {
+      // stride 1 with "same" padding keeps a symbolic size
+      const sameSize = autoPad.startsWith('SAME') || (pads !== undefined && (pads[i] as number) + (pads[i + n] as number) === ek - 1);
+      return s === 1 && sameSize ? d : UNKNOWN_DIM;
+    }
     let begin = 0;
     let end = 0;
     if (pads) {

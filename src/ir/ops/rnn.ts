@@ -17,7 +17,8 @@ function rnnRule(ctx: InferContext): ValueType[] {
   const batch: Dim = x ? (x[batchMajor ? 0 : 1] as Dim) : UNKNOWN_DIM;
   const y = batchMajor ? [batch, seq, dirs, hidden] : [seq, dirs, batch, hidden];
   const state = batchMajor ? [batch, dirs, hidden] : [dirs, batch, hidden];
-  return [{ dtype, shape: y }, { dtype, shape: state }, { dtype, shape: [...state] }];
+  const out: ValueType[] = [{ dtype, shape: y }, { dtype, shape: state }, { dtype, shape: [...state] }];
+  return out.slice(0, ctx.def.outputs.length);
 }
 
 const COMMON: Record<string, AttrSpec> = {
