@@ -4,6 +4,7 @@ import type { DType } from '../ir/dtype.js';
 import { feedInputs } from '../ir/graph.js';
 import type { Dim } from '../ir/tensor.js';
 import { summarize } from '../ir/summary.js';
+import { validateGraph } from '../ir/validate.js';
 import { modelSize } from '../bench/size.js';
 
 export interface InspectResult {
@@ -26,6 +27,8 @@ export interface InspectResult {
   bytes: number;
   gzipBytes: number;
   metadata: Record<string, string>;
+  /** structural problems found by the IR validator (dangling values, cycles, shape/dtype clashes) */
+  issues: { severity: string; message: string }[];
 }
 
 export async function inspect(path: string): Promise<InspectResult> {
@@ -55,5 +58,6 @@ export async function inspect(path: string): Promise<InspectResult> {
     bytes: size.bytes,
     gzipBytes: size.gzipBytes,
     metadata: md.props,
+    issues: validateGraph(g).map((i) => ({ severity: i.severity, message: i.message })),
   };
 }

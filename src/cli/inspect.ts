@@ -34,6 +34,10 @@ export async function inspectCommand(path: string, opts: { json?: boolean; ir?: 
   lines.push(`ops (${r.nodeCount} nodes)`);
   for (const [op, n] of ops) lines.push(`  ${op.padEnd(28)}${n}`);
   if (r.opaqueOps.length) lines.push(`ops outside mlopt's catalogue (kept verbatim for ONNX output): ${r.opaqueOps.join(', ')}`);
+  const errors = r.issues.filter((i) => i.severity === 'error');
+  const warnings = r.issues.filter((i) => i.severity !== 'error');
+  field('validation', errors.length || warnings.length ? `${errors.length} error(s), ${warnings.length} warning(s)` : 'ok');
+  for (const i of [...errors, ...warnings].slice(0, 10)) lines.push(`  ${i.severity}: ${i.message}`);
   const meta = Object.entries(r.metadata);
   if (meta.length) {
     lines.push('metadata');

@@ -33,7 +33,11 @@ export function detectFormat(path: string): { format: ModelFormat; path: string 
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return { format: 'keras', path };
   const text = String.fromCharCode(...head).trimStart();
   if (text.startsWith('{')) return { format: 'tfjs', path };
-  if (looksLikeOnnx(path, st.size)) return { format: 'onnx', path };
+  const onnx = sniffOnnx(path, st.size);
+  if (onnx === 'onnx') return { format: 'onnx', path };
+  if (onnx === 'truncated') {
+    throw new MloptError('CORRUPT_MODEL', `${path}: not a valid ONNX model (the file is truncated: a ModelProto field runs past its end at ${st.size} bytes)`);
+  }
   throw new MloptError(
     'NOT_A_MODEL',
     `${path}: not a model file mlopt recognises (ONNX, TFLite, Keras .h5/.keras, SavedModel directory, TF.js model.json)`,
@@ -61,14 +65,18 @@ const MODEL_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 
 /**
  * Walk the top-level protobuf fields of the file without decoding them: an ONNX model is a
  * sequence of ModelProto fields of the right wire types that fills the file exactly and
- * contains a graph (field 7).
+ * contains a graph (field 7). A file whose fields are all well-formed ModelProto fields but
+ * whose last one runs past the end, after a plausible start (ir_version first), is a
+ * truncated ONNX file.
  */
-function looksLikeOnnx(path: string, size: number): boolean {
+function sniffOnnx(path: string, size: number): 'onnx' | 'truncated' | 'no' {
   const fd = openSync(path, 'r');
   try {
     const buf = new Uint8Array(16);
     let pos = 0;
     let sawGraph = false;
+    let firstField = 0;
+    const cut = (): 'truncated' | 'no' => (firstField === 1 ? 'truncated' : 'no');
     for (let fields = 0; pos < size && fields < 1_000_000; fields++) {
       const got = readSync(fd, buf, 0, 16, pos);
       let p = 0;
@@ -85,22 +93,24 @@ function looksLikeOnnx(path: string, size: number): boolean {
         }
       };
       const tag = readVarint();
-      if (tag < 0) return false;
+      if (tag < 0) return 'no';
       const field = Math.floor(tag / 8);
       const wire = tag & 7;
-      if (MODEL_FIELDS[field] !== wire) return false;
+      if (MODEL_FIELDS[field] !== wire) return 'no';
+      if (fields === 0) firstField = field;
       if (wire === 0) {
-        if (readVarint() < 0) return false;
+        if (readVarint() < 0) return pos + p >= size - 10 ? cut() : 'no';
         pos += p;
       } else {
         const len = readVarint();
-        if (len < 0) return false;
+        if (len < 0) return 'no';
         pos += p + len;
-        if (pos > size) return false;
+        if (pos > size) return cut();
         if (field === 7) sawGraph = true;
       }
     }
-    return pos === size && sawGraph;
+    if (pos === size && sawGraph) return 'onnx';
+    return pos === size && firstField === 1 ? 'truncated' : 'no';
   } finally {
     closeSync(fd);
   }

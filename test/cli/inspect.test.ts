@@ -58,3 +58,22 @@ test('--help and --version', () => {
   assert.equal(v.code, 0);
   assert.match(v.stdout.trim(), /^\d+\.\d+\.\d+$/);
 });
+
+test('inspect reports validation errors of a broken graph', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { exportOnnxBytes } = await import('../../src/formats/onnx/export.js');
+  const { createGraph } = await import('../../src/ir/graph.js');
+  const { tempDir } = await import('../helpers.js');
+  const g = createGraph('broken');
+  g.metadata.opsets = [{ domain: '', version: 17 }];
+  g.inputs = [{ name: 'x', dtype: 'float32', shape: [1, 4] }];
+  g.outputs = [{ name: 'y', dtype: 'float32', shape: [1, 4] }];
+  g.nodes = [{ name: 'add', op: 'Add', domain: '', inputs: ['x', 'ghost'], outputs: ['y'], attrs: {} }];
+  const f = join(tempDir(), 'broken.onnx');
+  writeFileSync(f, exportOnnxBytes(g));
+  const r = runCli(['inspect', f]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /validation\s+1 error\(s\)/);
+  assert.match(r.stdout, /error: .*ghost/);
+});

@@ -9,7 +9,7 @@ import type {
   AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, TypeProto, ValueInfoProto,
 } from './proto/index.js';
 import { encodeModel } from './proto/index.js';
-import { dtypeToOnnx } from './dtypes.js';
+import { onnxDTypeCode as dtypeToOnnx } from '../../ir/ops/dtype-codes.js';
 import { ATTR } from './import.js';
 import { tensorToOnnx } from './tensor.js';
 
@@ -81,7 +81,7 @@ function valueToOnnx(v: Value): ValueInfoProto {
         dim: v.shape.map((d, i) => {
           const dim: { dimValue?: number; dimParam?: string; denotation?: string } = {};
           if (typeof d === 'number') dim.dimValue = d;
-          else if (d !== '') dim.dimParam = d;
+          else if (d !== '' && d !== '?') dim.dimParam = d; // '' and '?': unknown, unnamed
           const den = denots?.[i];
           if (den !== undefined) dim.denotation = den;
           return dim;

@@ -10,7 +10,7 @@ import type { Dim } from '../../ir/tensor.js';
 import { MloptError } from '../../util/errors.js';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TypeProto, ValueInfoProto } from './proto/index.js';
 import { decodeModel } from './proto/index.js';
-import { dtypeFromOnnx } from './dtypes.js';
+import { dtypeFromOnnx } from '../../ir/ops/dtype-codes.js';
 import { tensorFromOnnx } from './tensor.js';
 
 /** ONNX AttributeProto.AttributeType codes (from the spec). */

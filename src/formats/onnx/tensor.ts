@@ -6,7 +6,7 @@ import { type DType, type NumericArray, bytesOf, dtypeInfo, storageLength, viewB
 import { type Tensor, elementCount, isNumericData } from '../../ir/tensor.js';
 import { MloptError } from '../../util/errors.js';
 import type { TensorProto } from './proto/index.js';
-import { dtypeFromOnnx, dtypeToOnnx } from './dtypes.js';
+import { dtypeFromOnnx, onnxDTypeCode as dtypeToOnnx } from '../../ir/ops/dtype-codes.js';
 
 const EXTERNAL = 1;
 

@@ -1,4 +1,7 @@
 /**
+ * (Over ~400 lines on purpose: the reader and the writer walk the same schema and share its
+ * helpers; split apart they would each need the other's internals.)
+ *
  * A small schema-driven protobuf wire-format codec (proto2 semantics).
  *
  * Decoding: a present field sets its camelCase property; absent fields (also
