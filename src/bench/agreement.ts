@@ -9,24 +9,6 @@ export function rowsOf(t: Tensor): { data: Float32Array; rows: number; cols: num
   return { data, rows, cols };
 }
 
-export function argmax(data: Float32Array, rows: number, cols: number): Int32Array {
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    let bestV = -Infinity;
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const v = data[base + c] as number;
-      if (v > bestV) {
-        bestV = v;
-        best = c;
-      }
-    }
-    out[r] = best;
-  }
-  return out;
-}
-
 export function top1Accuracy(pred: Int32Array, labels: Int32Array): number {
   let ok = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) ok++;

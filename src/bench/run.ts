@@ -8,9 +8,9 @@ import { summarize } from '../ir/summary.js';
 import type { Tensor } from '../ir/tensor.js';
 import { createRunner } from '../runtime/index.js';
 import type { Device } from '../runtime/runner.js';
-import { type Dataset, prepareFeeds, randomFeeds } from '../data/index.js';
+import { type Dataset, argmaxRows as argmax, prepareFeeds, randomFeeds } from '../data/index.js';
 import { MloptError } from '../util/errors.js';
-import { argmax, maxAbsDiff, rowsOf, top1Accuracy } from './agreement.js';
+import { maxAbsDiff, rowsOf, top1Accuracy } from './agreement.js';
 import { type LatencyStats, latencyStats } from './stats.js';
 import { modelSize } from './size.js';
 
@@ -118,12 +118,12 @@ export async function benchModel(path: string, opts: BenchOptions, reference?: {
         chunks.push(r.data.slice());
         if (b.labels) labels.push(b.labels);
       }
-      const rows = concat(chunks);
+      const rows = concat(chunks, (n) => new Float32Array(n));
       outputs = { rows, cols };
       const n = cols ? rows.length / cols : 0;
       result.samples = n;
       const pred = argmax(rows, n, cols);
-      if (labels.length) result.accuracy = top1Accuracy(pred, concatInt(labels));
+      if (labels.length) result.accuracy = top1Accuracy(pred, concat(labels, (n) => new Int32Array(n)));
       if (reference) {
         if (reference.outputs.cols !== cols || reference.outputs.rows.length !== rows.length) {
           notes.push(`outputs not comparable with ${reference.name} (shape differs)`);
@@ -144,18 +144,8 @@ function firstDim(feeds: Map<string, Tensor>): number | undefined {
   return t && t.shape.length ? (t.shape[0] as number) : undefined;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function concatInt(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+function concat<T extends Float32Array | Int32Array>(parts: T[], make: (n: number) => T): T {
+  const out = make(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
     out.set(p, o);
