@@ -7,7 +7,7 @@ import { feedInputs } from '../ir/graph.js';
 import { summarize } from '../ir/summary.js';
 import type { Tensor } from '../ir/tensor.js';
 import { createRunner } from '../runtime/index.js';
-import type { Device } from '../runtime/runner.js';
+import type { Device, Runner } from '../runtime/runner.js';
 import { type Dataset, argmaxRows as argmax, prepareFeeds, randomFeeds } from '../data/index.js';
 import { MloptError } from '../util/errors.js';
 import { maxAbsDiff, rowsOf, top1Accuracy } from './agreement.js';
@@ -76,16 +76,8 @@ export async function benchModel(path: string, opts: BenchOptions, reference?: {
       feeds = randomFeeds(inputs, opts.batch);
     }
     const batch = firstDim(feeds) ?? opts.batch;
-    opts.onProgress?.(`${path}: warm-up (${opts.warmup} runs)`);
-    const p = runner.prepare(feeds);
-    for (let i = 0; i < opts.warmup; i++) await runner.runPrepared(p);
-    opts.onProgress?.(`${path}: timing ${opts.runs} runs at batch ${batch}`);
-    const samples: number[] = new Array(opts.runs);
-    for (let i = 0; i < opts.runs; i++) {
-      const t0 = process.hrtime.bigint();
-      await runner.runPrepared(p);
-      samples[i] = Number(process.hrtime.bigint() - t0) / 1e6;
-    }
+    opts.onProgress?.(`${path}: ${opts.warmup} warm-up and ${opts.runs} timed runs at batch ${batch}`);
+    const samples = await timeRuns(runner, runner.prepare(feeds), opts.warmup, opts.runs);
     const latency = latencyStats(samples);
     const result: BenchResult = {
       model: path,
@@ -137,6 +129,19 @@ export async function benchModel(path: string, opts: BenchOptions, reference?: {
   } finally {
     await runner.dispose();
   }
+}
+
+/** The timed loop: `warmup` untimed runs, then `runs` runs timed one by one (ms). Feeds are
+ *  converted to the engine's tensors before the loop, so only the engine call is timed. */
+export async function timeRuns(runner: Runner, prepared: unknown, warmup: number, runs: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await runner.runPrepared(prepared);
+  const samples: number[] = new Array(runs);
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    await runner.runPrepared(prepared);
+    samples[i] = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+  return samples;
 }
 
 function firstDim(feeds: Map<string, Tensor>): number | undefined {

@@ -65,6 +65,12 @@ export async function createOnnxRunner(model: Uint8Array | string, inputs: Value
   return new OnnxRunner(session, inputs, outputs, device);
 }
 
+/** A runner over a session the caller created (used to time mlopt's loop against a bare one). */
+export function onnxRunnerFromSession(session: OrtSession, inputs: Value[], outputs: Value[], device: Device = 'cpu'): Runner {
+  ort();
+  return new OnnxRunner(session, inputs, outputs, device);
+}
+
 class OnnxRunner implements Runner {
   readonly engine = 'onnxruntime';
   readonly version: string;
