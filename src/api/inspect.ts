@@ -35,7 +35,7 @@ export async function inspect(path: string): Promise<InspectResult> {
   const model = await loadModel(path);
   const g = model.graph;
   const s = summarize(g);
-  const size = modelSize(model.format === 'tfjs' ? model.path : model.file);
+  const size = modelSize(model);
   const md = g.metadata;
   const io = (v: { name: string; dtype?: DType; shape?: Dim[] }) => ({ name: v.name, dtype: v.dtype ?? null, shape: v.shape ?? null });
   return {

@@ -58,7 +58,7 @@ export async function benchModel(path: string, opts: BenchOptions, reference?: {
   if (!(opts.runs >= 1)) throw new MloptError('USAGE', `--runs must be at least 1 (got ${opts.runs})`);
   const model = await loadModel(path);
   const summary = summarize(model.graph);
-  const size = modelSize(model.format === 'tfjs' ? model.path : model.file);
+  const size = modelSize(model);
   const inputs = feedInputs(model.graph);
   const runner = await createRunner(model, { device: opts.device, threads: opts.threads });
   const notes: string[] = [];

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LoadedModel } from '../formats/load.js';
 import { gzipSync } from 'node:zlib';
 
 /** Every file that makes up a model: the file itself, or all files below a directory. */
@@ -12,12 +13,13 @@ export function modelFiles(path: string): string[] {
     .sort();
 }
 
-/** Raw bytes on disk and gzip -6 bytes (what a web server sends), summed over the model's files. */
-export function modelSize(path: string): { bytes: number; gzipBytes: number } {
+/** Raw bytes on disk and gzip -6 bytes (what a web server sends), summed over the model's files
+ *  (every file of a directory format; the bytes already read for a single-file format). */
+export function modelSize(model: LoadedModel): { bytes: number; gzipBytes: number } {
+  const blobs = model.bytes ? [model.bytes] : modelFiles(model.format === 'tfjs' ? model.path : model.file).map((f) => readFileSync(f));
   let bytes = 0;
   let gzipBytes = 0;
-  for (const f of modelFiles(path)) {
-    const data = readFileSync(f);
+  for (const data of blobs) {
     bytes += data.byteLength;
     gzipBytes += gzipSync(data, { level: 6 }).byteLength;
   }

@@ -14,7 +14,6 @@ export interface BenchCliOptions {
 }
 
 export async function benchCommand(models: string[], opts: BenchCliOptions): Promise<void> {
-  if (opts.device !== 'cpu' && opts.device !== 'gpu') throw new MloptError('USAGE', `--device must be cpu or gpu (got "${opts.device}")`);
   if (opts.json && opts.markdown) throw new MloptError('USAGE', '--json and --markdown cannot be used together');
   const { bench } = await import('../api/bench.js');
   const p = await progress(opts.json, 'benchmarking');

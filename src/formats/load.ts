@@ -1,7 +1,7 @@
 /**
  * Load any supported model into the IR, and save the IR in a chosen format.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Graph } from '../ir/graph.js';
 import { MloptError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -16,6 +16,8 @@ export interface LoadedModel {
   graph: Graph;
   /** bytes on disk (sum of all files for directory formats) */
   fileSize: number;
+  /** the file's bytes, for single-file formats (kept so that nothing reads the file twice) */
+  bytes?: Uint8Array;
 }
 
 /** Formats mlopt can write, and the file extension each gets. */
@@ -27,7 +29,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     case 'onnx': {
       const { importOnnxBytes } = await import('./onnx/import.js');
       const bytes = readFileSync(file);
-      return { path, file, format, graph: importOnnxBytes(bytes, path), fileSize: bytes.byteLength };
+      return { path, file, format, graph: importOnnxBytes(bytes, path), fileSize: bytes.byteLength, bytes };
     }
     default:
       throw new MloptError(
@@ -35,10 +37,6 @@ export async function loadModel(path: string): Promise<LoadedModel> {
         `${path}: ${FORMAT_NAMES[format]} models cannot be read by this version of mlopt (it reads ONNX)`,
       );
   }
-}
-
-export function fileSizeOf(path: string): number {
-  return statSync(path).size;
 }
 
 /** Serialise `graph` as `format`. */

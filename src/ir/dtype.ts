@@ -83,12 +83,6 @@ export function isIntDType(dtype: DType): boolean {
   return INFO[dtype].isInt;
 }
 
-/** Bytes needed to store `count` elements (sub-byte types rounded up). */
-export function byteSize(dtype: DType, count: number): number {
-  const bits = INFO[dtype].bits;
-  return Math.ceil((bits * count) / 8);
-}
-
 /** Length of the typed array that stores `count` elements of `dtype`. */
 export function storageLength(dtype: DType, count: number): number {
   const info = INFO[dtype];

@@ -1,4 +1,4 @@
-import { type DType, type NumericArray, type TensorData, dtypeInfo, storageLength } from './dtype.js';
+import type { DType, NumericArray, TensorData } from './dtype.js';
 
 /** A dimension: a size, or a symbol (e.g. "batch") for a size known only at run time. */
 export type Dim = number | string;
@@ -14,28 +14,6 @@ export function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
-}
-
-export function isStatic(shape: readonly Dim[]): shape is number[] {
-  return shape.every((d) => typeof d === 'number' && d >= 0);
-}
-
-/** Allocate a zero-filled tensor. */
-export function zeros(dtype: DType, shape: number[]): Tensor {
-  const info = dtypeInfo(dtype);
-  const count = elementCount(shape);
-  if (!info.array) return { dtype, shape, data: Array.from({ length: count }, () => new Uint8Array(0)) };
-  return { dtype, shape, data: new info.array(storageLength(dtype, count)) };
-}
-
-export function makeTensor(dtype: DType, shape: number[], data: TensorData): Tensor {
-  const info = dtypeInfo(dtype);
-  const count = elementCount(shape);
-  const expected = info.array ? storageLength(dtype, count) : count;
-  if (data.length !== expected) {
-    throw new RangeError(`tensor ${dtype}[${shape.join(',')}] needs ${expected} stored elements, got ${data.length}`);
-  }
-  return { dtype, shape, data };
 }
 
 export function isNumericData(data: TensorData): data is NumericArray {

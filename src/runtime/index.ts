@@ -11,7 +11,7 @@ export async function createRunner(model: LoadedModel, opts: RunnerOptions = {})
   switch (model.format) {
     case 'onnx': {
       const { createOnnxRunner } = await import('./onnxruntime.js');
-      return createOnnxRunner(model.file, feedInputs(g), g.outputs, opts);
+      return createOnnxRunner(model.bytes ?? model.file, feedInputs(g), g.outputs, opts);
     }
     case 'tfjs': {
       const { createTfjsRunner } = await import('./tfjs.js');

@@ -54,9 +54,7 @@ export async function createOnnxRunner(model: Uint8Array | string, inputs: Value
   }
   let session: OrtSession;
   try {
-    session = typeof model === 'string'
-      ? await o.InferenceSession.create(model, options)
-      : await o.InferenceSession.create(model, options);
+    session = await (typeof model === 'string' ? o.InferenceSession.create(model, options) : o.InferenceSession.create(model, options));
   } catch (err) {
     const msg = ((err as Error).message ?? String(err)).split('\n')[0];
     if (device === 'gpu') throw new MloptError('RUNTIME', `--device gpu: onnxruntime could not start CUDA (${msg})`, GPU_HINT);

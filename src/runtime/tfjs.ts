@@ -103,10 +103,14 @@ class TfjsRunner implements Runner {
     });
   }
 
-  async runPrepared(prepared: unknown): Promise<unknown> {
-    const xs = prepared as TfTensor[];
+  /** The model's outputs as a list, whatever form predict() returns them in. */
+  private predict(xs: TfTensor[]): TfTensor[] {
     const y = this.model.predict(xs.length === 1 ? xs[0]! : xs);
-    const list = Array.isArray(y) ? y : y instanceof this.tf.Tensor ? [y] : Object.values(y);
+    return Array.isArray(y) ? y : y instanceof this.tf.Tensor ? [y] : Object.values(y);
+  }
+
+  async runPrepared(prepared: unknown): Promise<unknown> {
+    const list = this.predict(prepared as TfTensor[]);
     await Promise.all(list.map((t) => t.data()));
     for (const t of list) t.dispose();
     return undefined;
@@ -115,8 +119,7 @@ class TfjsRunner implements Runner {
   async run(feeds: Feeds): Promise<Map<string, Tensor>> {
     const xs = this.prepare(feeds);
     try {
-      const y = this.model.predict(xs.length === 1 ? xs[0]! : xs);
-      const list = Array.isArray(y) ? y : y instanceof this.tf.Tensor ? [y] : Object.values(y);
+      const list = this.predict(xs);
       const out = new Map<string, Tensor>();
       for (let i = 0; i < list.length; i++) {
         const t = list[i]!;

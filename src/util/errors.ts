@@ -37,10 +37,6 @@ export class MloptError extends Error {
   }
 }
 
-export function usageError(message: string, hint?: string): MloptError {
-  return new MloptError('USAGE', message, hint);
-}
-
 /** A short text for any thrown value, without stack. */
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
