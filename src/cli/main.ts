@@ -43,6 +43,7 @@ Examples:
   $ mlopt inspect fixtures/models/fmnist_cnn.onnx
   $ mlopt convert model.onnx --to onnx -o model.clean.onnx
   $ mlopt bench fixtures/models/fmnist_cnn.onnx --data fixtures/data/fmnist_test_1000.npz
+  $ mlopt quantize fixtures/models/fmnist_cnn.onnx --dynamic
 
 Exit codes: 0 ok, 1 failure, 2 usage error.
 `);
@@ -106,6 +107,50 @@ Examples:
     .action(async (models: string[], opts: import('./bench.js').BenchCliOptions) => {
       const { benchCommand } = await import('./bench.js');
       await benchCommand(models, opts);
+    });
+
+  program
+    .command('quantize')
+    .description('post-training quantization: --int8 (static, calibrated), --dynamic (int8 weights) or --float16; prints size, latency and accuracy against the float model')
+    .argument('<model>', 'model file (ONNX)')
+    .option('--int8', 'static full-integer int8: per-channel int8 weights, calibrated int8/uint8 activations (needs --calibration-data)')
+    .option('--dynamic', 'dynamic int8: int8 weights, activations quantized at run time (no data needed)')
+    .option('--float16', 'float16 weights and compute')
+    .option('-o, --output <path>', 'output path (default: ./<input-stem>.<int8|dynamic|fp16>.onnx)')
+    .option('--to <format>', 'output format (onnx)')
+    .option('--force', 'overwrite the output if it exists')
+    .option('--calibration-data <file>', 'calibration samples: .npz, .npy or IDX, as for bench --data')
+    .option('--calibration-samples <n>', 'samples of the calibration data to use', intOption('--calibration-samples', 1), 200)
+    .option('--calibration-method <m>', 'minmax | percentile | entropy (KL-divergence threshold search)')
+    .option('--percentile <p>', 'percentile for --calibration-method percentile (default 99.99)', (v: string) => Number(v))
+    .option('--per-tensor', 'one weight scale per tensor instead of per output channel')
+    .option('--activation-type <t>', 'int8 | uint8 activations for --int8 (default uint8: the fastest on onnxruntime x86)')
+    .option('--dynamic-conv <how>', 'with --dynamic, Conv as weight-only (int8 weights, float compute; default) or integer (ConvInteger)')
+    .option('--no-keep-io-types', 'with --float16, make the graph inputs and outputs float16 too')
+    .option('--exclude <pattern...>', 'keep nodes in float: an op type (e.g. Gemm) or a node-name glob (e.g. "*fc1*")')
+    .option('--eval-data <file>', 'labelled data to measure accuracy (without it: agreement with the float model)')
+    .option('--scale <x>', 'multiply uint8 image data by this (default 1/255 for uint8 data)', numberOption('--scale'))
+    .option('--report-layers', 'list the SQNR of every quantized node\'s output, worst first')
+    .option('--max-accuracy-drop <points>', 'with --eval-data: put the most damaged nodes back in float until the top-1 drop is within this many points', (v: string) => Number(v))
+    .option('--batch <n>', 'batch size for evaluation and timing', intOption('--batch', 1), 32)
+    .option('--runs <n>', 'timed runs per model', intOption('--runs', 1), 50)
+    .option('--warmup <n>', 'warm-up runs per model', intOption('--warmup', 0), 5)
+    .option('--threads <n>', 'intra-op threads (default: the runtime\'s own choice)', intOption('--threads', 1))
+    .option('--device <device>', 'cpu | gpu (for the measurements)', 'cpu')
+    .option('--json', 'print only JSON on stdout')
+    .option('--markdown', 'print Markdown tables')
+    .addHelpText('after', `
+Examples:
+  $ mlopt quantize fixtures/models/fmnist_cnn.onnx --int8 --calibration-data fixtures/data/fmnist_train_2000.npz --eval-data fixtures/data/fmnist_test_1000.npz
+  $ mlopt quantize model.onnx --dynamic -o model.int8.onnx
+  $ mlopt quantize model.onnx --float16
+  $ mlopt quantize model.onnx --int8 --calibration-data calib.npz --calibration-method entropy --report-layers
+  $ mlopt quantize model.onnx --int8 --calibration-data calib.npz --eval-data test.npz --max-accuracy-drop 0.5
+
+The output is written only after it has been run in onnxruntime and measured.`)
+    .action(async (model: string, opts: import('./quantize.js').QuantizeCliOptions) => {
+      const { quantizeCommand } = await import('./quantize.js');
+      await quantizeCommand(model, opts);
     });
 
   return program;

@@ -1,0 +1,487 @@
+/**
+ * `mlopt quantize`: post-training int8 (static, calibrated), dynamic int8 and float16
+ * quantization on the IR, written as ONNX, then measured against the float model (size,
+ * latency, accuracy or agreement, SQNR), with an optional per-layer diagnosis and an
+ * accuracy-aware fallback that puts the most damaged nodes back in float.
+ */
+import { resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type Dataset, type PreparedData, argmaxRows, loadDataset, prepareFeeds, randomFeeds } from '../data/index.js';
+import { loadModel } from '../formats/load.js';
+import { exportOnnxBytes } from '../formats/onnx/export.js';
+import type { Graph, Node, Value } from '../ir/graph.js';
+import { feedInputs } from '../ir/graph.js';
+import type { Tensor } from '../ir/tensor.js';
+import { toFloat32 } from '../ir/tensor.js';
+import { latencyStats } from '../bench/stats.js';
+import { timeRuns } from '../bench/run.js';
+import { createOnnxRunner } from '../runtime/onnxruntime.js';
+import type { Device, Runner, RunnerOptions } from '../runtime/runner.js';
+import { type CalibrationMethod, RangeObserver } from '../optimize/quantize/calibrate.js';
+import { calibrate, runnerWithOutputs } from '../optimize/quantize/calibration.js';
+import { quantizeDynamic } from '../optimize/quantize/dynamic.js';
+import { assertNotQuantized } from '../optimize/quantize/graph-utils.js';
+import { prepareForQuantization } from '../optimize/quantize/prepare.js';
+import { type ActivationType, type Range, applyStatic, planStatic, tensorsToCalibrate } from '../optimize/quantize/static.js';
+import { MloptError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { defaultOutput, resolveTarget } from './convert.js';
+
+export type QuantizeMode = 'int8' | 'dynamic' | 'float16';
+
+export interface QuantizeOptions {
+  mode: QuantizeMode;
+  output?: string;
+  to?: string;
+  force?: boolean;
+  perTensor?: boolean;
+  activationType?: ActivationType;
+  calibrationData?: string;
+  calibrationSamples?: number;
+  calibrationMethod?: CalibrationMethod;
+  percentile?: number;
+  keepIoTypes?: boolean;
+  /** --dynamic: how Conv is quantized (see DynamicOptions.conv) */
+  dynamicConv?: 'weight-only' | 'integer';
+  exclude?: string[];
+  evalData?: string;
+  scale?: number;
+  batch?: number;
+  runs?: number;
+  warmup?: number;
+  threads?: number;
+  device?: Device;
+  reportLayers?: boolean;
+  maxAccuracyDrop?: number;
+  onProgress?: (msg: string) => void;
+}
+
+export interface ModelMeasure {
+  bytes: number;
+  gzipBytes: number;
+  latencyP50Ms: number;
+  latency: ReturnType<typeof latencyStats>;
+  accuracy?: number;
+}
+
+export interface LayerDiagnosis {
+  node: string;
+  op: string;
+  tensor: string;
+  sqnrDb: number;
+}
+
+export interface QuantizeResult {
+  input: string;
+  output: string;
+  format: string;
+  mode: QuantizeMode;
+  settings: Record<string, unknown>;
+  quantizedNodes: Array<{ node: string; op: string }>;
+  keptFloat: Array<{ node: string; op: string; reason: string }>;
+  float: ModelMeasure;
+  quantized: ModelMeasure;
+  /** evaluated on: 'eval-data' (labelled), 'calibration-data' or 'random' inputs */
+  evaluatedOn: { source: string; samples: number };
+  sizeRatio: number;
+  latencyRatio: number;
+  /** float accuracy − quantized accuracy, in points (with labelled --eval-data) */
+  accuracyDrop?: number;
+  top1Agreement: number;
+  sqnrDb: Record<string, number>;
+  batch: number;
+  engine: string;
+  layers?: LayerDiagnosis[];
+  fallback?: { budget: number; met: boolean; steps: Array<{ node: string; op: string; accuracy: number; drop: number }>; keptFloat: string[] };
+  timings: { calibrationMs: number; quantizeMs: number; evaluationMs: number };
+  notes: string[];
+}
+
+/** A built candidate: the quantized graph and what was done. */
+interface Built {
+  graph: Graph;
+  bytes: Uint8Array;
+  quantizedNodes: Array<{ node: string; op: string }>;
+  keptFloat: Array<{ node: string; op: string; reason: string }>;
+  /** source tensor → tensor in the quantized graph to compare with it, per quantized node */
+  probes: Array<{ node: string; op: string; tensor: string; probe: string }>;
+  notes: string[];
+}
+
+function globToRegExp(p: string): RegExp {
+  return new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+/** --exclude patterns: an op type (exact) or a node-name glob (* and ?). */
+export function excludeMatcher(graphs: Graph[], patterns: string[]): (n: Node) => boolean {
+  const res = patterns.map((p) => ({ p, re: globToRegExp(p) }));
+  for (const { p, re } of res) {
+    if (!graphs.some((g) => g.nodes.some((n) => n.op === p || re.test(n.name)))) {
+      throw new MloptError('USAGE', `--exclude "${p}" matches no node name or op type in the model`, 'run mlopt inspect --ir to list node names');
+    }
+  }
+  return (n) => res.some(({ p, re }) => n.op === p || re.test(n.name));
+}
+
+/** The first `n` samples of a dataset (views, no copies). */
+function headOf(ds: Dataset, n: number): Dataset {
+  if (ds.count <= n) return ds;
+  const inputs = new Map<string, Tensor>();
+  for (const [k, t] of ds.inputs) {
+    const per = (t.data as ArrayLike<number>).length / (t.shape[0] as number);
+    inputs.set(k, { ...t, shape: [n, ...t.shape.slice(1)], data: (t.data as Float32Array).subarray(0, n * per) as Tensor['data'] });
+  }
+  return { ...ds, inputs, count: n, ...(ds.labels ? { labels: ds.labels.subarray(0, n) } : {}) };
+}
+
+function assertFiniteData(p: PreparedData, source: string): void {
+  for (const [name, t] of p.inputs) {
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i]!)) {
+        const per = d.length / (t.shape[0] as number);
+        throw new MloptError('DATA', `${source}: input "${name}" has a ${Number.isNaN(d[i]!) ? 'NaN' : 'infinite'} value (sample ${Math.floor(i / per)})`, 'clean the data set; mlopt will not calibrate or evaluate on NaN/Inf');
+      }
+    }
+  }
+}
+
+async function loadData(path: string, inputs: Value[], opts: { scale?: number; batch: number; limit?: number }, what: string): Promise<PreparedData> {
+  const ds = await loadDataset(path);
+  if (ds.count === 0) throw new MloptError('DATA', `${path}: the ${what} is empty (0 samples)`);
+  const prepared = prepareFeeds(opts.limit ? headOf(ds, opts.limit) : ds, inputs, { scale: opts.scale, batch: opts.batch });
+  assertFiniteData(prepared, path);
+  return prepared;
+}
+
+interface EvalOut {
+  outputs: Map<string, Float32Array>;
+  labels?: Int32Array;
+  samples: number;
+}
+
+/** Run `bytes` over all batches; concatenate every graph output (as float32). */
+async function evaluate(bytes: Uint8Array, g: Graph, data: PreparedData | Map<string, Tensor>, ro: RunnerOptions): Promise<EvalOut> {
+  const runner = await createOnnxRunner(bytes, feedInputs(g), g.outputs, ro);
+  try {
+    const chunks = new Map<string, Float32Array[]>();
+    const labels: Int32Array[] = [];
+    let samples = 0;
+    const batches = data instanceof Map ? [{ feeds: data, size: (data.values().next().value?.shape[0] as number) ?? 1, labels: undefined }] : data.batches();
+    for (const b of batches) {
+      const out = await runner.run(b.feeds);
+      for (const o of g.outputs) {
+        const t = out.get(o.name);
+        if (!t) continue;
+        let l = chunks.get(o.name);
+        if (!l) chunks.set(o.name, (l = []));
+        l.push(toFloat32(t).slice());
+      }
+      if (b.labels) labels.push(b.labels);
+      samples += b.size;
+    }
+    const outputs = new Map<string, Float32Array>();
+    for (const [k, parts] of chunks) {
+      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        all.set(p, off);
+        off += p.length;
+      }
+      outputs.set(k, all);
+    }
+    const lab = labels.length ? Int32Array.from(labels.flatMap((l) => [...l])) : undefined;
+    return { outputs, samples, ...(lab ? { labels: lab } : {}) };
+  } finally {
+    await runner.dispose();
+  }
+}
+
+export function sqnrDb(ref: Float32Array, q: Float32Array): number {
+  let s = 0;
+  let e = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const r = ref[i]!;
+    const d = r - q[i]!;
+    s += r * r;
+    e += d * d;
+  }
+  if (e === 0) return Infinity;
+  if (s === 0) return -Infinity;
+  return 10 * Math.log10(s / e);
+}
+
+function top1(rows: Float32Array, samples: number): Int32Array {
+  const cols = samples ? rows.length / samples : 0;
+  return argmaxRows(rows, samples, cols);
+}
+
+function agreement(a: Int32Array, b: Int32Array): number {
+  let ok = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) ok++;
+  return a.length ? ok / a.length : NaN;
+}
+
+async function measureLatency(bytes: Uint8Array, g: Graph, feeds: Map<string, Tensor>, ro: RunnerOptions, warmup: number, runs: number): Promise<{ stats: ReturnType<typeof latencyStats>; engine: string }> {
+  const runner: Runner = await createOnnxRunner(bytes, feedInputs(g), g.outputs, ro);
+  try {
+    const samples = await timeRuns(runner, runner.prepare(feeds), warmup, runs);
+    return { stats: latencyStats(samples), engine: `${runner.engine} ${runner.version} (${runner.backend})` };
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/** Per-node SQNR of the quantized graph's tensors against the float graph's, worst first. */
+async function diagnoseLayers(floatGraph: Graph, built: Built, data: PreparedData, ro: RunnerOptions): Promise<LayerDiagnosis[]> {
+  const probes = built.probes;
+  const fr = await runnerWithOutputs(floatGraph, [...new Set(probes.map((p) => p.tensor))], ro);
+  const qr = await runnerWithOutputs(built.graph, [...new Set(probes.map((p) => p.probe))], ro);
+  const acc = new Map<number, { s: number; e: number }>();
+  try {
+    for (const b of data.batches()) {
+      const fo = await fr.run(b.feeds);
+      const qo = await qr.run(b.feeds);
+      probes.forEach((p, i) => {
+        const ft = fo.get(p.tensor);
+        const qt = qo.get(p.probe);
+        if (!ft || !qt) return;
+        const f = toFloat32(ft);
+        const q = toFloat32(qt);
+        const a = acc.get(i) ?? { s: 0, e: 0 };
+        for (let k = 0; k < f.length; k++) {
+          const d = f[k]! - q[k]!;
+          a.s += f[k]! * f[k]!;
+          a.e += d * d;
+        }
+        acc.set(i, a);
+      });
+    }
+  } finally {
+    await fr.dispose();
+    await qr.dispose();
+  }
+  const out: LayerDiagnosis[] = [];
+  probes.forEach((p, i) => {
+    const a = acc.get(i);
+    if (!a) return;
+    out.push({ node: p.node, op: p.op, tensor: p.tensor, sqnrDb: a.e === 0 ? Infinity : a.s === 0 ? -Infinity : 10 * Math.log10(a.s / a.e) });
+  });
+  return out.sort((x, y) => x.sqnrDb - y.sqnrDb);
+}
+
+export async function quantize(input: string, opts: QuantizeOptions): Promise<QuantizeResult> {
+  const progress = opts.onProgress ?? (() => {});
+  const batch = opts.batch ?? 32;
+  const ro: RunnerOptions = { device: opts.device ?? 'cpu', ...(opts.threads ? { threads: opts.threads } : {}) };
+  if (opts.percentile !== undefined && !(opts.percentile > 0 && opts.percentile <= 100)) {
+    throw new MloptError('USAGE', `--percentile must be in (0, 100] (got ${opts.percentile})`);
+  }
+  if (opts.percentile !== undefined && opts.calibrationMethod !== 'percentile') {
+    throw new MloptError('USAGE', '--percentile needs --calibration-method percentile');
+  }
+  if (opts.mode === 'int8' && !opts.calibrationData) {
+    throw new MloptError('USAGE', 'static int8 quantization needs calibration data: add --calibration-data <file> (the same formats as --data)', 'or use --dynamic, which needs no data; mlopt never calibrates on random noise');
+  }
+  if (opts.dynamicConv && opts.mode !== 'dynamic') throw new MloptError('USAGE', '--dynamic-conv applies to --dynamic only');
+  if (opts.mode !== 'int8' && (opts.calibrationData || opts.calibrationMethod)) {
+    throw new MloptError('USAGE', `--calibration-data and --calibration-method apply to --int8 only (not --${opts.mode})`);
+  }
+  if (opts.maxAccuracyDrop !== undefined) {
+    if (!opts.evalData) throw new MloptError('USAGE', '--max-accuracy-drop needs labelled --eval-data to measure accuracy');
+    if (!(opts.maxAccuracyDrop >= 0)) throw new MloptError('USAGE', `--max-accuracy-drop must be ≥ 0 points (got ${opts.maxAccuracyDrop})`);
+  }
+
+  const model = await loadModel(input);
+  const format = resolveTarget(model.format, opts.to);
+  if (format !== 'onnx') throw new MloptError('UNSUPPORTED', `mlopt quantize writes ONNX in this version (got --to ${format})`);
+  const output = opts.output ?? defaultOutput(input, opts.mode === 'float16' ? 'fp16' : opts.mode, format);
+  assertNotQuantized(model.graph, input);
+  const inputs = feedInputs(model.graph);
+  const notes: string[] = [];
+
+  // data
+  const calib = opts.calibrationData ? await loadData(opts.calibrationData, inputs, { scale: opts.scale, batch, limit: opts.calibrationSamples ?? 200 }, 'calibration data') : undefined;
+  const evalSet = opts.evalData ? await loadData(opts.evalData, inputs, { scale: opts.scale, batch }, 'evaluation data') : undefined;
+  if (opts.maxAccuracyDrop !== undefined && !evalSet?.labels) throw new MloptError('USAGE', `${opts.evalData}: has no labels; --max-accuracy-drop needs labelled data (y)`);
+  if (calib) notes.push(...calib.notes.map((n) => `calibration data: ${n}`));
+
+  // build
+  const t0 = performance.now();
+  let calibrationMs = 0;
+  const prepared = prepareForQuantization(model.graph);
+  notes.push(...prepared.notes);
+  const src = prepared.graph;
+  // patterns match the graph as quantized (after MatMul+Add → Gemm) or as the user sees it
+  const userExclude = opts.exclude?.length ? excludeMatcher([src, model.graph], opts.exclude) : undefined;
+  let build: (extraExclude: Set<string>) => Built;
+  if (opts.mode === 'int8') {
+    const sopts = { perChannel: !opts.perTensor, activationType: opts.activationType ?? 'uint8', exclude: userExclude };
+    const plan0 = planStatic(src, sopts);
+    const cal = await calibrate(src, tensorsToCalibrate(plan0), calib!, { method: opts.calibrationMethod ?? 'minmax', ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}) }, ro, progress);
+    calibrationMs = cal.ms;
+    const ranges: Map<string, Range> = cal.ranges;
+    build = (extra) => {
+      const exclude = (n: Node): boolean => extra.has(n.name) || !!userExclude?.(n);
+      const plan = extra.size ? planStatic(src, { ...sopts, exclude }) : plan0;
+      const r = applyStatic(src, plan, ranges, { ...sopts, exclude });
+      const probes = plan.nodes
+        .filter((p) => p.role !== 'same')
+        .map((p) => {
+          const folded = plan.folded.find((f) => f.inputs[0] === p.node.outputs[0]);
+          const tensor = folded ? folded.outputs[0]! : p.node.outputs[0]!;
+          return { node: p.node.name, op: p.node.op, tensor, probe: r.dequantized.get(tensor) ?? tensor };
+        });
+      return { graph: r.graph, bytes: exportOnnxBytes(r.graph), quantizedNodes: r.quantizedNodes, keptFloat: r.keptFloat, probes, notes: [...r.notes, ...(r.folded.length ? [`folded ${r.folded.length} Relu/Clip node(s) into the preceding int8 op`] : [])] };
+    };
+  } else if (opts.mode === 'dynamic') {
+    build = (extra) => {
+      const r = quantizeDynamic(src, { perChannel: !opts.perTensor, conv: opts.dynamicConv ?? 'weight-only', exclude: (n) => extra.has(n.name) || !!userExclude?.(n) });
+      if (!r.quantizedNodes.length) {
+        throw new MloptError('UNSUPPORTED', `${input}: nothing to quantize dynamically — no Conv, MatMul or Gemm node with constant float32 weights${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
+      }
+      const probes = r.quantizedNodes.map((q) => {
+        const n = src.nodes.find((x) => x.name === q.node)!;
+        return { ...q, tensor: n.outputs[0]!, probe: n.outputs[0]! };
+      });
+      return { graph: r.graph, bytes: exportOnnxBytes(r.graph), quantizedNodes: r.quantizedNodes, keptFloat: r.keptFloat, probes, notes: r.notes };
+    };
+  } else {
+    const { convertToFloat16 } = await import('../optimize/quantize/float16.js');
+    build = (extra) => {
+      const r = convertToFloat16(src, { keepIoTypes: opts.keepIoTypes ?? true, exclude: (n) => extra.has(n.name) || !!userExclude?.(n) });
+      const kept = new Set(r.keptFloat.map((k) => k.node));
+      const converted = src.nodes.filter((n) => !kept.has(n.name) && r.graph.nodes.some((m) => m.name === n.name));
+      const probes = converted.filter((n) => n.outputs[0] && r.graph.nodes.some((m) => m.outputs.includes(n.outputs[0]!))).map((n) => ({ node: n.name, op: n.op, tensor: n.outputs[0]!, probe: n.outputs[0]! }));
+      return { graph: r.graph, bytes: exportOnnxBytes(r.graph), quantizedNodes: converted.map((n) => ({ node: n.name, op: n.op })), keptFloat: r.keptFloat, probes, notes: r.castsInserted ? [`${r.castsInserted} Cast node(s) inserted at float32/float16 boundaries`] : [] };
+    };
+  }
+  progress('quantizing');
+  let built = build(new Set());
+  const quantizeMs = performance.now() - t0 - calibrationMs;
+  const opaque = model.graph.nodes.filter((n) => n.domain !== '');
+  if (opaque.length) notes.push(`${opaque.length} node(s) of ops unknown to mlopt left in float: ${[...new Set(opaque.map((n) => `${n.domain}:${n.op}`))].join(', ')}`);
+
+  // evaluate: labelled eval data, else calibration data, else random inputs
+  const t1 = performance.now();
+  const floatBytes = model.bytes ?? exportOnnxBytes(model.graph);
+  const evalData: PreparedData | Map<string, Tensor> = evalSet ?? calib ?? randomFeeds(inputs, batch);
+  const evaluatedOn = { source: evalSet ? opts.evalData! : calib ? `${opts.calibrationData} (calibration samples)` : 'random inputs', samples: evalSet?.count ?? calib?.count ?? batch };
+  progress(`evaluating the float model on ${evaluatedOn.samples} samples`);
+  const fEval = await evaluate(floatBytes, model.graph, evalData, ro);
+  const firstOut = model.graph.outputs[0]!.name;
+  const fPred = top1(fEval.outputs.get(firstOut) ?? new Float32Array(), fEval.samples);
+  const fAcc = fEval.labels ? agreement(fPred, fEval.labels) : undefined;
+  const evalBuilt = async (b: Built): Promise<{ e: EvalOut; acc?: number }> => {
+    let e: EvalOut;
+    try {
+      e = await evaluate(b.bytes, b.graph, evalData, ro);
+    } catch (err) {
+      throw new MloptError('RUNTIME', `the quantized model does not run in onnxruntime: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'nothing was written; please report this with the model', { cause: err });
+    }
+    const p = top1(e.outputs.get(firstOut) ?? new Float32Array(), e.samples);
+    return { e, ...(e.labels ? { acc: agreement(p, e.labels) } : {}) };
+  };
+  progress('evaluating the quantized model');
+  let qe = await evalBuilt(built);
+
+  // per-layer diagnosis
+  const diagData = calib ?? evalSet;
+  let layers: LayerDiagnosis[] | undefined;
+  if ((opts.reportLayers || opts.maxAccuracyDrop !== undefined) && diagData) {
+    progress('per-layer diagnosis');
+    layers = await diagnoseLayers(src, built, diagData, ro);
+  } else if (opts.reportLayers) {
+    const feeds = randomFeeds(inputs, batch);
+    notes.push('--report-layers without data: SQNR measured on random inputs');
+    layers = await diagnoseLayers(src, built, { count: batch, batchSize: batch, inputs: feeds, notes: [], batches: () => [{ feeds, start: 0, size: batch }] }, ro);
+  }
+
+  // accuracy-aware fallback
+  let fallback: QuantizeResult['fallback'];
+  if (opts.maxAccuracyDrop !== undefined && fAcc !== undefined && layers) {
+    const budget = opts.maxAccuracyDrop;
+    const steps: NonNullable<QuantizeResult['fallback']>['steps'] = [];
+    const extra = new Set<string>();
+    const order = layers.filter((l) => Number.isFinite(l.sqnrDb) || l.sqnrDb === -Infinity);
+    let drop = (fAcc - (qe.acc ?? 0)) * 100;
+    for (const l of order) {
+      if (drop <= budget) break;
+      extra.add(l.node);
+      progress(`accuracy drop ${drop.toFixed(2)} > ${budget} points: keeping ${l.node} in float`);
+      built = build(extra);
+      qe = await evalBuilt(built);
+      drop = (fAcc - (qe.acc ?? 0)) * 100;
+      steps.push({ node: l.node, op: l.op, accuracy: qe.acc ?? NaN, drop });
+    }
+    fallback = { budget, met: drop <= budget, steps, keptFloat: [...extra] };
+    if (!fallback.met) {
+      throw new MloptError('THRESHOLD', `cannot meet --max-accuracy-drop ${budget}: the drop is still ${drop.toFixed(2)} points with ${extra.size} node(s) in float; nothing was written`, 'raise the budget, try --calibration-method entropy or percentile, or --per-tensor off');
+    }
+  }
+
+  // agreement and SQNR per output
+  const sq: Record<string, number> = {};
+  for (const o of model.graph.outputs) {
+    const a = fEval.outputs.get(o.name);
+    const b = qe.e.outputs.get(o.name);
+    if (a && b && a.length === b.length) sq[o.name] = sqnrDb(a, b);
+  }
+  const qPred = top1(qe.e.outputs.get(firstOut) ?? new Float32Array(), qe.e.samples);
+  const top1Agreement = agreement(fPred, qPred);
+
+  // latency, same settings for both
+  const feeds = calib || evalSet ? (((evalSet ?? calib)!.batches()[Symbol.iterator]().next().value)?.feeds ?? randomFeeds(inputs, batch)) : randomFeeds(inputs, batch);
+  const warmup = opts.warmup ?? 5;
+  const runs = opts.runs ?? 50;
+  progress('timing the float model');
+  const fl = await measureLatency(floatBytes, model.graph, feeds, ro, warmup, runs);
+  progress('timing the quantized model');
+  const ql = await measureLatency(built.bytes, built.graph, feeds, ro, warmup, runs);
+  const evaluationMs = performance.now() - t1;
+
+  writeFileAtomic(output, built.bytes, { force: opts.force, inputs: [resolve(input), resolve(model.file)] });
+
+  const measure = (bytes: Uint8Array, lat: ReturnType<typeof latencyStats>, acc?: number): ModelMeasure => ({
+    bytes: bytes.byteLength,
+    gzipBytes: gzipSync(bytes, { level: 6 }).byteLength,
+    latencyP50Ms: lat.p50Ms,
+    latency: lat,
+    ...(acc !== undefined ? { accuracy: acc } : {}),
+  });
+  const fm = measure(floatBytes, fl.stats, fAcc);
+  const qm = measure(built.bytes, ql.stats, qe.acc);
+  return {
+    input,
+    output,
+    format,
+    mode: opts.mode,
+    settings: {
+      ...(opts.mode === 'int8'
+        ? { perChannel: !opts.perTensor, activationType: opts.activationType ?? 'uint8', weightType: 'int8', calibrationMethod: opts.calibrationMethod ?? 'minmax', calibrationSamples: calib?.count, ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}) }
+        : opts.mode === 'dynamic'
+          ? { perChannel: !opts.perTensor, weightType: 'int8', conv: opts.dynamicConv ?? 'weight-only' }
+          : { keepIoTypes: opts.keepIoTypes ?? true }),
+      exclude: opts.exclude ?? [],
+    },
+    quantizedNodes: built.quantizedNodes,
+    keptFloat: built.keptFloat,
+    float: fm,
+    quantized: qm,
+    evaluatedOn,
+    sizeRatio: qm.bytes / fm.bytes,
+    latencyRatio: qm.latencyP50Ms / fm.latencyP50Ms,
+    ...(fAcc !== undefined && qe.acc !== undefined ? { accuracyDrop: (fAcc - qe.acc) * 100 } : {}),
+    top1Agreement,
+    sqnrDb: sq,
+    batch: (feeds.values().next().value?.shape[0] as number) ?? batch,
+    engine: fl.engine,
+    ...(layers && opts.reportLayers ? { layers } : {}),
+    ...(fallback ? { fallback } : {}),
+    timings: { calibrationMs, quantizeMs, evaluationMs },
+    notes: [...notes, ...built.notes],
+  };
+}
+
+export { RangeObserver };
