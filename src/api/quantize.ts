@@ -339,7 +339,10 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
     build = (extra) => {
       const r = quantizeDynamic(src, { perChannel: !opts.perTensor, conv: opts.dynamicConv ?? 'weight-only', exclude: (n) => extra.has(n.name) || !!userExclude?.(n) });
       if (!r.quantizedNodes.length) {
-        throw new MloptError('UNSUPPORTED', `${input}: nothing to quantize dynamically — no Conv, MatMul or Gemm node with constant float32 weights${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
+        const rnn = [...new Set(src.nodes.filter((n) => ['LSTM', 'GRU', 'RNN'].includes(n.op)).map((n) => n.op))];
+        const fn = src.metadata.extra?.functions ? '; ops inside model-local functions are not quantized' : '';
+        const why = [...r.notes, ...(rnn.length ? [`${rnn.join('/')} weights are not quantized by this version`] : [])];
+        throw new MloptError('UNSUPPORTED', `${input}: nothing to quantize dynamically — no Conv, MatMul or Gemm node with constant float32 weights${why.length ? ` (${why.join('; ')})` : ''}${fn}`);
       }
       const probes = r.quantizedNodes.map((q) => {
         const n = src.nodes.find((x) => x.name === q.node)!;
