@@ -10,7 +10,7 @@ import { type Dataset, type PreparedData, argmaxRows, loadDataset, prepareFeeds,
 import { loadModel } from '../formats/load.js';
 import { exportOnnxBytes } from '../formats/onnx/export.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
-import { feedInputs } from '../ir/graph.js';
+import { feedInputs, opsetVersion } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { toFloat32 } from '../ir/tensor.js';
 import { latencyStats } from '../bench/stats.js';
@@ -317,6 +317,8 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   const userExclude = opts.exclude?.length ? excludeMatcher([src, model.graph], opts.exclude) : undefined;
   let build: (extraExclude: Set<string>) => Built;
   if (opts.mode === 'int8') {
+    const opset = opsetVersion(src) ?? 0;
+    if (opset < 10) throw new MloptError('UNSUPPORTED', `static int8 quantization needs ONNX opset ≥ 10 (this model has opset ${opset || 'none'})`, 'QuantizeLinear / DequantizeLinear appeared in opset 10; re-export the model with a newer opset');
     const sopts = { perChannel: !opts.perTensor, activationType: opts.activationType ?? 'uint8', exclude: userExclude };
     const plan0 = planStatic(src, sopts);
     const cal = await calibrate(src, tensorsToCalibrate(plan0), calib!, { method: opts.calibrationMethod ?? 'minmax', ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}) }, ro, progress);
@@ -443,6 +445,9 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   progress('timing the quantized model');
   const ql = await measureLatency(built.bytes, built.graph, feeds, ro, warmup, runs);
   const evaluationMs = performance.now() - t1;
+  if (ql.stats.p50Ms > fl.stats.p50Ms * 1.05) {
+    notes.push(`the quantized model is ${(ql.stats.p50Ms / fl.stats.p50Ms).toFixed(2)}× slower than the float one here: ${fl.engine}'s ${opts.mode === 'float16' ? 'float16' : 'integer'} kernels do not beat its float32 kernels for this model's shapes on this machine (size and accuracy results stand)`);
+  }
 
   writeFileAtomic(output, built.bytes, { force: opts.force, inputs: [resolve(input), resolve(model.file)] });
 

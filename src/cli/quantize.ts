@@ -107,7 +107,7 @@ export function quantizeReports(r: QuantizeResult): Report[] {
   rows.push(['top-1 agreement with float', '', pct(r.top1Agreement), '']);
   for (const [name, v] of Object.entries(r.sqnrDb)) rows.push([`SQNR of output ${name}`, '', db(v), '']);
   const footer = [
-    `wrote ${r.output} (${r.format}; ${r.quantizedNodes.length} node(s) quantized${r.keptFloat.length ? `, ${r.keptFloat.length} kept float` : ''})`,
+    `wrote ${r.output} (${r.format}; ${r.quantizedNodes.length} node(s) ${r.mode === 'float16' ? 'in float16' : 'quantized'}${r.keptFloat.length ? `, ${r.keptFloat.length} kept float32` : ''})`,
     `measured with ${r.engine} on ${r.evaluatedOn.source} (${r.evaluatedOn.samples} samples)`,
     ...r.notes.map((n) => `note: ${n}`),
     ...r.keptFloat.filter((k) => k.reason !== 'op unknown to mlopt (kept float)').slice(0, 20).map((k) => `kept float: ${k.node} (${k.op}): ${k.reason}`),

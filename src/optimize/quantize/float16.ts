@@ -7,12 +7,23 @@
  *   (Resize `roi`/`scales`, Dropout `ratio`, LayerNormalization's Mean/InvStdDev outputs and
  *   every index / shape operand keep their types). A node is converted when its op is allowed,
  *   the user did not exclude it, it has no subgraph, and every present `T` operand is float32.
+ *   Exact ops (data movement, Relu, MaxPool, Max/Min...) gain nothing from float16 but rounding,
+ *   so they follow their non-constant inputs: float16 when those are float16, else float32
+ *   (no float32 → float16 → float32 round trips around kept nodes); over constants only, they
+ *   follow their readers.
+ * - Opaque ops (other domains), ops outside the list (Exp, Pow, ReduceSum, CumSum, TopK, RNNs,
+ *   Cast, ops with a dtype attribute...), nodes with subgraphs and excluded nodes stay float32
+ *   and are listed in `keptFloat` with the reason.
  * - Values produced by converted nodes become float16. Float32 initializers, `Constant` and
  *   `ConstantOfShape` values whose every consumer reads them as float16 are stored as float16
  *   (halving their size); weights beyond float16's range are clamped to ±65504 (±inf stays).
  * - Where a float32 value meets a float16 consumer (or the reverse) one Cast per value and
  *   direction is inserted, right after the producer, and shared by all consumers. Shape, Size
  *   and Cast / CastLike (data input) accept either type and read the value as it is.
+ * - A float32 initializer read both by float16 and float32 nodes stays float32 (the float32
+ *   readers must see the exact weights); its float16 readers share one Cast, which onnxruntime
+ *   folds at load time, so the file holds one copy. Initializers of ≤ 16 elements get a float16
+ *   copy instead: as small as the Cast node itself, and nothing to run.
  * - `keepIoTypes` (default): graph inputs and outputs keep float32; an output computed in
  *   float16 keeps its name, the internal float16 value gets a new one and a Cast writes the
  *   output. Without it every float32 feed input and output becomes float16.
@@ -134,6 +145,7 @@ function notAllowedReason(op: string): string {
     case 'TopK': case 'NonMaxSuppression': case 'RoiAlign': case 'Range': case 'Upsample':
       return `${op} is block-listed for float16 (as in onnxconverter-common)`;
     default:
+      if (/^(QLinear|Quantize|Dequantize|DynamicQuantize)|Integer$/.test(op)) return `${op} is a quantized op (its scales stay float32)`;
       return `${op} is not on the float16 allowlist`;
   }
 }
