@@ -134,6 +134,21 @@ function headOf(ds: Dataset, n: number): Dataset {
   return { ...ds, inputs, count: n, ...(ds.labels ? { labels: ds.labels.subarray(0, n) } : {}) };
 }
 
+/** Calibration batch size: calibration exposes every activation of a batch at once. */
+const CALIBRATION_BATCH = 8;
+
+/** The first `batch` samples of prepared data as feeds (for timing). */
+function firstBatch(p: PreparedData | undefined, batch: number): Map<string, Tensor> | undefined {
+  if (!p) return undefined;
+  const n = Math.min(batch, p.count);
+  const feeds = new Map<string, Tensor>();
+  for (const [name, t] of p.inputs) {
+    const per = (t.data as ArrayLike<number>).length / (t.shape[0] as number);
+    feeds.set(name, { ...t, shape: [n, ...t.shape.slice(1)], data: (t.data as Float32Array).subarray(0, n * per) as Tensor['data'] });
+  }
+  return feeds;
+}
+
 function assertFiniteData(p: PreparedData, source: string): void {
   for (const [name, t] of p.inputs) {
     if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
@@ -223,13 +238,22 @@ function agreement(a: Int32Array, b: Int32Array): number {
   return a.length ? ok / a.length : NaN;
 }
 
-async function measureLatency(bytes: Uint8Array, g: Graph, feeds: Map<string, Tensor>, ro: RunnerOptions, warmup: number, runs: number): Promise<{ stats: ReturnType<typeof latencyStats>; engine: string }> {
-  const runner: Runner = await createOnnxRunner(bytes, feedInputs(g), g.outputs, ro);
+/** p50 latency of two models with the same feeds and settings, timed in alternating blocks so
+ *  that machine noise (other processes, frequency changes) hits both alike. */
+async function measurePair(models: Array<{ bytes: Uint8Array; graph: Graph }>, feeds: Map<string, Tensor>, ro: RunnerOptions, warmup: number, runs: number): Promise<{ stats: Array<ReturnType<typeof latencyStats>>; engine: string }> {
+  const runners: Runner[] = [];
   try {
-    const samples = await timeRuns(runner, runner.prepare(feeds), warmup, runs);
-    return { stats: latencyStats(samples), engine: `${runner.engine} ${runner.version} (${runner.backend})` };
+    for (const m of models) runners.push(await createOnnxRunner(m.bytes, feedInputs(m.graph), m.graph.outputs, ro));
+    const prepared = runners.map((r) => r.prepare(feeds));
+    const samples: number[][] = runners.map(() => []);
+    const blocks = Math.min(10, runs);
+    for (let b = 0; b < blocks; b++) {
+      const n = Math.floor(runs / blocks) + (b < runs % blocks ? 1 : 0);
+      for (let i = 0; i < runners.length; i++) samples[i]!.push(...(await timeRuns(runners[i]!, prepared[i], b === 0 ? warmup : Math.min(2, warmup), n)));
+    }
+    return { stats: samples.map((s) => latencyStats(s)), engine: `${runners[0]!.engine} ${runners[0]!.version} (${runners[0]!.backend})` };
   } finally {
-    await runner.dispose();
+    for (const r of runners) await r.dispose();
   }
 }
 
@@ -302,7 +326,8 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   const notes: string[] = [];
 
   // data
-  const calib = opts.calibrationData ? await loadData(opts.calibrationData, inputs, { scale: opts.scale, batch, limit: opts.calibrationSamples ?? 200 }, 'calibration data') : undefined;
+  // calibration fetches every activation of a batch at once: small batches bound the memory
+  const calib = opts.calibrationData ? await loadData(opts.calibrationData, inputs, { scale: opts.scale, batch: Math.min(batch, CALIBRATION_BATCH), limit: opts.calibrationSamples ?? 200 }, 'calibration data') : undefined;
   const evalSet = opts.evalData ? await loadData(opts.evalData, inputs, { scale: opts.scale, batch }, 'evaluation data') : undefined;
   if (opts.maxAccuracyDrop !== undefined && !evalSet?.labels) throw new MloptError('USAGE', `${opts.evalData}: has no labels; --max-accuracy-drop needs labelled data (y)`);
   if (calib) notes.push(...calib.notes.map((n) => `calibration data: ${n}`));
@@ -437,13 +462,13 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   const top1Agreement = agreement(fPred, qPred);
 
   // latency, same settings for both
-  const feeds = calib || evalSet ? (((evalSet ?? calib)!.batches()[Symbol.iterator]().next().value)?.feeds ?? randomFeeds(inputs, batch)) : randomFeeds(inputs, batch);
+  const feeds = firstBatch(evalSet ?? calib, batch) ?? randomFeeds(inputs, batch);
   const warmup = opts.warmup ?? 5;
   const runs = opts.runs ?? 50;
-  progress('timing the float model');
-  const fl = await measureLatency(floatBytes, model.graph, feeds, ro, warmup, runs);
-  progress('timing the quantized model');
-  const ql = await measureLatency(built.bytes, built.graph, feeds, ro, warmup, runs);
+  progress('timing the float and the quantized model');
+  const lat = await measurePair([{ bytes: floatBytes, graph: model.graph }, built], feeds, ro, warmup, runs);
+  const fl = { stats: lat.stats[0]!, engine: lat.engine };
+  const ql = { stats: lat.stats[1]!, engine: lat.engine };
   const evaluationMs = performance.now() - t1;
   if (ql.stats.p50Ms > fl.stats.p50Ms * 1.05) {
     notes.push(`the quantized model is ${(ql.stats.p50Ms / fl.stats.p50Ms).toFixed(2)}× slower than the float one here: ${fl.engine}'s ${opts.mode === 'float16' ? 'float16' : 'integer'} kernels do not beat its float32 kernels for this model's shapes on this machine (size and accuracy results stand)`);

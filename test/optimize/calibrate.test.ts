@@ -299,3 +299,21 @@ describe('roundHalfEven', () => {
     assert.equal(roundHalfEven(7), 7);
   });
 });
+
+describe('entropy calibration on ReLU-like tensors', () => {
+  // ReLU / ReLU6 outputs: a spike of exact zeros and a tail; the KL search must not be dragged
+  // down by the spike, nor snap to just below a multiple of the level count.
+  const g = gaussian(200000, 7);
+  const relu6Sparse = g.map((v, i) => (i % 5 === 0 ? Math.min(6, Math.max(0, 2 * Math.abs(v))) : 0));
+  const relu = g.map((v) => Math.max(0, v));
+  it('keeps most of the range of a sparse ReLU6 output', () => {
+    const r = calibrate({ method: 'entropy' }, relu6Sparse).range();
+    assert.equal(r.lo, 0);
+    assert.ok(r.hi > 4, `threshold ${r.hi} of max 6`);
+  });
+  it('clips only the far tail of a ReLU(N(0,1)) output', () => {
+    const o = calibrate({ method: 'entropy' }, relu);
+    const r = o.range();
+    assert.ok(r.hi > 3 && r.hi <= o.max, `threshold ${r.hi} of max ${o.max}`);
+  });
+});

@@ -89,3 +89,28 @@ describe('static int8 QDQ placement', () => {
     assert.equal(JSON.stringify([...g.initializers.keys()]) + JSON.stringify(g.nodes), before);
   });
 });
+
+describe('static int8 around ops mlopt does not know', () => {
+  it('leaves an opaque node in float between DequantizeLinear and QuantizeLinear, and says so', async () => {
+    const g = residualNet();
+    // insert onnxruntime's contrib Gelu (unknown to mlopt's catalogue) after the first ReLU
+    const i = g.nodes.findIndex((n) => n.op === 'Relu');
+    g.nodes.splice(i + 1, 0, { name: 'gelu', op: 'Gelu', domain: 'com.microsoft', inputs: ['r1'], outputs: ['r1g'], attrs: {} });
+    for (const n of g.nodes.slice(i + 2)) n.inputs = n.inputs.map((x) => (x === 'r1' ? 'r1g' : x));
+    g.metadata.opsets.push({ domain: 'com.microsoft', version: 1 });
+    const dir = tempDir();
+    const model = join(dir, 'opaque.onnx');
+    writeFileSync(model, exportOnnxBytes(g));
+    const calib = join(dir, 'calib.npz');
+    writeFileSync(calib, writeNpz({ x: f32([32, 3, 16, 16], 1) }));
+    const out = join(dir, 'q.onnx');
+    const r = await quantize(model, { mode: 'int8', calibrationData: calib, output: out, runs: 2, warmup: 0 });
+    assert.ok(r.notes.some((n) => /com\.microsoft:Gelu/.test(n) && /left in float/.test(n)), r.notes.join('; '));
+    assert.ok(r.keptFloat.some((k) => k.node === 'gelu'));
+    assert.ok(r.sqnrDb.y! > 20, `SQNR ${r.sqnrDb.y}`);
+    const q = importOnnxBytes(readFileSync(out));
+    const gelu = q.nodes.find((n) => n.name === 'gelu')!;
+    const producer = q.nodes.find((n) => n.outputs.includes(gelu.inputs[0]!))!;
+    assert.equal(producer.op, 'DequantizeLinear', 'the opaque op reads dequantized float data');
+  });
+});

@@ -178,8 +178,8 @@ export class RangeObserver {
 /**
  * TensorRT-style KL threshold search over a histogram of |x| (bin width `width`, `total`
  * values). For each candidate i in [levels, bins]: P = hist[0..i) with the mass of bins >= i
- * added into bin i-1; Q = the raw hist[0..i) merged into `levels` groups (floor(i/levels) bins
- * each, the last group taking the remainder), each group's mass spread uniformly over the
+ * added into bin i-1; Q = the raw hist[0..i) merged into `levels` groups of ⌊i/levels⌋ or
+ * ⌈i/levels⌉ bins (evenly spread, so no group takes a large remainder), each group's mass spread uniformly over the
  * bins where P is non-zero. Returns i*width for the i with the least KL(P||Q).
  *
  * KL is computed per group from prefix sums, so each candidate costs O(levels): within a group
@@ -194,6 +194,15 @@ function klThreshold(hist: Float64Array, width: number, total: number, levels: n
     throw new MloptError('USAGE', `calibration levels must be an integer >= 2 (got ${levels})`);
   }
   if (bins <= levels) return bins * width; // too few bins to clip anything
+  // The exact zeros of ReLU outputs pile up in bin 0; such a spike dominates KL (merging it
+  // with its neighbours costs more than clipping any tail) and drags the threshold far down.
+  // As NVIDIA's pytorch-quantization does, give bin 0 the count of bin 1 for the search.
+  if (hist[0]! > hist[1]!) {
+    const h = hist.slice();
+    total += h[1]! - h[0]!;
+    h[0] = h[1]!;
+    hist = h;
+  }
   // Prefix sums over the raw histogram: mass, number of non-empty bins, sum of h*log(h).
   const cMass = new Float64Array(bins + 1);
   const cNz = new Float64Array(bins + 1);
@@ -216,10 +225,11 @@ function klThreshold(hist: Float64Array, width: number, total: number, levels: n
     // sum p log p with p = h/total:  (sum h log h)/total - log(total)
     let hLogH = cHlogH[i - 1]! + (pLast > 0 ? pLast * Math.log(pLast) : 0);
     let cross = 0; // sum over P-non-zero bins of h_P * log(q)
-    const step = Math.floor(i / levels);
     for (let g = 0; g < levels; g++) {
-      const s = g * step;
-      const e = g === levels - 1 ? i : s + step;
+      // groups of floor or ceil(i/levels) bins: a remainder lumped into the last group would
+      // make Q nearly equal to P just below every multiple of `levels` and bias the search
+      const s = Math.floor((g * i) / levels);
+      const e = g === levels - 1 ? i : Math.floor(((g + 1) * i) / levels);
       let pMass = cMass[e]! - cMass[s]!; // raw mass = Q's group mass
       let nz = cNz[e]! - cNz[s]!;
       const qMass = pMass;
