@@ -331,6 +331,7 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   const evalSet = opts.evalData ? await loadData(opts.evalData, inputs, { scale: opts.scale, batch }, 'evaluation data') : undefined;
   if (opts.maxAccuracyDrop !== undefined && !evalSet?.labels) throw new MloptError('USAGE', `${opts.evalData}: has no labels; --max-accuracy-drop needs labelled data (y)`);
   if (calib) notes.push(...calib.notes.map((n) => `calibration data: ${n}`));
+  if (calib && opts.calibrationSamples && calib.count < opts.calibrationSamples) notes.push(`calibration data has only ${calib.count} samples (--calibration-samples ${opts.calibrationSamples})`);
 
   // build
   const t0 = performance.now();
