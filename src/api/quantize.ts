@@ -471,8 +471,9 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   const fl = { stats: lat.stats[0]!, engine: lat.engine };
   const ql = { stats: lat.stats[1]!, engine: lat.engine };
   const evaluationMs = performance.now() - t1;
+  const after: string[] = [];
   if (ql.stats.p50Ms > fl.stats.p50Ms * 1.05) {
-    notes.push(`the quantized model is ${(ql.stats.p50Ms / fl.stats.p50Ms).toFixed(2)}× slower than the float one here: ${fl.engine}'s ${opts.mode === 'float16' ? 'float16' : 'integer'} kernels do not beat its float32 kernels for this model's shapes on this machine (size and accuracy results stand)`);
+    after.push(`the quantized model is ${(ql.stats.p50Ms / fl.stats.p50Ms).toFixed(2)}× slower than the float one here: ${fl.engine}'s ${opts.mode === 'float16' ? 'float16' : 'integer'} kernels do not beat its float32 kernels for this model's shapes on this machine (size and accuracy results stand)`);
   }
 
   writeFileAtomic(output, built.bytes, { force: opts.force, inputs: [resolve(input), resolve(model.file)] });
@@ -514,7 +515,7 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
     ...(layers && opts.reportLayers ? { layers } : {}),
     ...(fallback ? { fallback } : {}),
     timings: { calibrationMs, quantizeMs, evaluationMs },
-    notes: [...notes, ...built.notes],
+    notes: [...notes, ...built.notes, ...after],
   };
 }
 
