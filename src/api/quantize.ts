@@ -20,7 +20,7 @@ import type { Device, Runner, RunnerOptions } from '../runtime/runner.js';
 import { type CalibrationMethod, RangeObserver } from '../optimize/quantize/calibrate.js';
 import { calibrate, runnerWithOutputs } from '../optimize/quantize/calibration.js';
 import { quantizeDynamic } from '../optimize/quantize/dynamic.js';
-import { assertNotQuantized } from '../optimize/quantize/graph-utils.js';
+import { assertNotQuantized } from '../ir/edit.js';
 import { prepareForQuantization } from '../optimize/quantize/prepare.js';
 import { type ActivationType, type Range, applyStatic, planStatic, tensorsToCalibrate } from '../optimize/quantize/static.js';
 import { MloptError } from '../util/errors.js';

@@ -13,6 +13,7 @@ import { onnxDTypeCode as dtypeToOnnx } from '../../ir/ops/dtype-codes.js';
 import { ATTR } from './import.js';
 import { tensorToOnnx } from './tensor.js';
 
+import { convertLayout } from '../../passes/layout.js';
 const enc = new TextEncoder();
 
 /** Default IR version written for a graph that did not come from ONNX (opset 13–21 era). */
@@ -22,7 +23,10 @@ export function exportOnnxBytes(graph: Graph): Uint8Array {
   return encodeModel(exportOnnxModel(graph));
 }
 
-export function exportOnnxModel(graph: Graph): ModelProto {
+export function exportOnnxModel(graph0: Graph): ModelProto {
+  // ONNX ops are channels-first: channels-last nodes (from TFLite / tfjs) are converted, with
+  // Transposes only where the layout pass cannot cancel them.
+  const graph = graph0.nodes.some((n) => n.layout === 'NHWC') ? convertLayout(graph0, 'NCHW').graph : graph0;
   const md = graph.metadata;
   const extra = md.extra ?? {};
   const fromOnnx = md.sourceFormat === 'onnx';

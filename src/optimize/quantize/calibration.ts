@@ -11,7 +11,7 @@ import { createOnnxRunner } from '../../runtime/onnxruntime.js';
 import type { Runner, RunnerOptions } from '../../runtime/runner.js';
 import { MloptError } from '../../util/errors.js';
 import { type CalibrationOptions, RangeObserver } from './calibrate.js';
-import { copyGraph } from './graph-utils.js';
+import { copyGraph } from '../../ir/edit.js';
 import type { Range } from './static.js';
 
 /** A runner over `g` whose outputs are the graph's own plus `extra` tensors. */

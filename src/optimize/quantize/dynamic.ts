@@ -15,7 +15,7 @@ import type { Tensor } from '../../ir/tensor.js';
 import { toFloat32 } from '../../ir/tensor.js';
 import { MloptError } from '../../util/errors.js';
 import { quantizeWeightsSymmetric } from './calibrate.js';
-import { NameAllocator, constantOf, copyGraph, node as mkNode } from './graph-utils.js';
+import { NameAllocator, constantOf, copyGraph, node as mkNode } from '../../ir/edit.js';
 
 export interface DynamicOptions {
   perChannel?: boolean;

@@ -37,7 +37,7 @@ import { graphOpset, isDefaultDomain } from '../../ir/ops/catalogue.js';
 import { inferGraphTypes } from '../../ir/ops/engine.js';
 import { onnxDTypeCode } from '../../ir/ops/dtype-codes.js';
 import { toFloat16Bits } from '../../data/npy.js';
-import { NameAllocator, copyGraph } from './graph-utils.js';
+import { NameAllocator, copyGraph } from '../../ir/edit.js';
 
 export interface Float16Options {
   /** default true: graph inputs/outputs stay float32, with Casts at the boundary. */

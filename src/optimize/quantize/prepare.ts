@@ -10,7 +10,7 @@ import { attrFloat, attrInt } from '../../ir/graph.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { toFloat32 } from '../../ir/tensor.js';
 import { inferGraphTypes } from '../../ir/ops/index.js';
-import { NameAllocator, constantNodesToInitializers, constantOf, consumersOf, copyGraph, producersOf } from './graph-utils.js';
+import { NameAllocator, constantNodesToInitializers, constantOf, consumersOf, copyGraph, producersOf } from '../../ir/edit.js';
 
 export interface PrepareResult {
   graph: Graph;

@@ -25,7 +25,7 @@ import { toFloat32 } from '../../ir/tensor.js';
 import { inferGraphTypes } from '../../ir/ops/index.js';
 import { MloptError } from '../../util/errors.js';
 import { affineParams, quantizeWeightsSymmetric, roundHalfEven } from './calibrate.js';
-import { NameAllocator, constantOf, consumersOf, copyGraph, node as mkNode, producersOf } from './graph-utils.js';
+import { NameAllocator, constantOf, consumersOf, copyGraph, node as mkNode, producersOf } from '../../ir/edit.js';
 
 export type ActivationType = 'uint8' | 'int8';
 

@@ -1,11 +1,11 @@
 /**
- * Small graph-editing helpers shared by the quantization passes: a shallow copy of a graph
- * that can be edited without touching the original, compact unique names, consumer maps.
+ * Graph-editing helpers shared by the passes: a copy of a graph that can be edited without
+ * touching the original, compact unique names, consumer and producer maps.
  */
-import type { Attr, Graph, Node } from '../../ir/graph.js';
-import { feedInputs } from '../../ir/graph.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { MloptError } from '../../util/errors.js';
+import type { Attr, Graph, Node } from './graph.js';
+import { feedInputs } from './graph.js';
+import type { Tensor } from './tensor.js';
+import { MloptError } from '../util/errors.js';
 
 /** A copy whose node list, nodes, value lists and initializer map can be edited freely
  *  (tensor data is shared: passes replace tensors, they never write into them). */

@@ -1,0 +1,253 @@
+/**
+ * Layout conversion: make every layout-sensitive node channels-first (for ONNX) or
+ * channels-last (for TFLite / tfjs), wrapping it in Transposes, then sink Transposes through
+ * element-wise ops and cancel inverse pairs so that a typical CNN keeps transposes only at
+ * its boundary. The IR keeps weights in ONNX layout whatever a node's data layout, so only
+ * data tensors (and per-axis constants such as Resize scales) move.
+ */
+import { transposeData } from '../data/npy.js';
+import type { Graph, Layout, Node } from '../ir/graph.js';
+import { attrInt, attrInts } from '../ir/graph.js';
+import { getOp, inferGraphTypes } from '../ir/ops/index.js';
+import type { Tensor } from '../ir/tensor.js';
+import { NameAllocator, copyGraph, producersOf } from '../ir/edit.js';
+
+const ints = (value: number[]) => ({ type: 'ints' as const, value });
+
+export function toFirstPerm(rank: number): number[] {
+  return [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)];
+}
+export function toLastPerm(rank: number): number[] {
+  return [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
+}
+function inverse(perm: number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+function isIdentity(perm: number[]): boolean {
+  return perm.every((p, i) => p === i);
+}
+function compose(first: number[], second: number[]): number[] {
+  // y = T(second)(T(first)(x)): y[i] = x[first[second[i]]]
+  return second.map((s) => first[s]!);
+}
+
+export interface LayoutResult {
+  graph: Graph;
+  /** layout-sensitive nodes converted */
+  converted: number;
+  /** Transpose nodes left in the graph */
+  transposes: number;
+}
+
+/** Convert every layout-sensitive node to `target` and optimize the Transposes. */
+export function convertLayout(g0: Graph, target: Layout): LayoutResult {
+  const g = copyGraph(g0);
+  const names = new NameAllocator(g);
+  const types = inferGraphTypes(g).types;
+  const out: Node[] = [];
+  let converted = 0;
+  for (const n of g.nodes) {
+    const from: Layout = n.layout ?? 'NCHW';
+    const spec = n.domain === '' ? getOp(n.op) : undefined;
+    if (!spec?.layoutSensitive || from === target) {
+      out.push(n);
+      continue;
+    }
+    const rank = types.get(n.inputs[0] ?? '')?.shape?.length;
+    if (rank === undefined || rank < 3) throw new Error(`layout: rank of the input of ${n.op} node ${n.name} is unknown`);
+    // perm that brings data from the node's layout to the target layout
+    const toTarget = target === 'NCHW' ? toFirstPerm(rank) : toLastPerm(rank);
+    const back = inverse(toTarget);
+    const x = n.inputs[0]!;
+    const xt = names.next('t');
+    out.push({ name: names.next('Transpose'), op: 'Transpose', domain: '', inputs: [x], outputs: [xt], attrs: { perm: ints(toTarget) } });
+    const nn: Node = { ...n, inputs: [xt, ...n.inputs.slice(1)], layout: target, attrs: { ...n.attrs } };
+    if (n.op === 'Resize' || n.op === 'Upsample') permuteResizeInputs(g, nn, toTarget, names);
+    const outs = n.outputs.map((o, i) => (o && (i === 0 || n.op === 'MaxPool') ? names.next('t') : o));
+    nn.outputs = outs;
+    out.push(nn);
+    n.outputs.forEach((o, i) => {
+      if (o && outs[i] !== o) out.push({ name: names.next('Transpose'), op: 'Transpose', domain: '', inputs: [outs[i]!], outputs: [o], attrs: { perm: ints(back) } });
+    });
+    converted++;
+  }
+  g.nodes = out;
+  optimizeTransposes(g);
+  return { graph: g, converted, transposes: g.nodes.filter((n) => n.op === 'Transpose').length };
+}
+
+/** Resize's roi / scales / sizes are per data axis: permute the constant ones. */
+function permuteResizeInputs(g: Graph, n: Node, perm: number[], names: NameAllocator): void {
+  n.inputs.forEach((name, i) => {
+    if (i === 0 || !name) return;
+    const t = g.initializers.get(name);
+    if (!t || t.shape.length !== 1) return;
+    const len = t.shape[0] as number;
+    const data = t.data as ArrayLike<number> & { slice(): unknown };
+    if (len === perm.length) {
+      const copy = perm.map((p) => (data as unknown as number[])[p]!);
+      const nn = names.next('c');
+      g.initializers.set(nn, { ...t, data: t.dtype === 'int64' ? BigInt64Array.from(copy as unknown as bigint[]) : Float32Array.from(copy) } as Tensor);
+      n.inputs[i] = nn;
+    } else if (len === 2 * perm.length) {
+      const r = perm.length;
+      const arr = Array.from(data as ArrayLike<number>);
+      const copy = [...perm.map((p) => arr[p]!), ...perm.map((p) => arr[r + p]!)];
+      const nn = names.next('c');
+      g.initializers.set(nn, { ...t, data: Float32Array.from(copy) });
+      n.inputs[i] = nn;
+    }
+  });
+}
+
+const UNARY = new Set([
+  'Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Erf', 'HardSigmoid', 'HardSwish', 'Gelu', 'Elu',
+  'Selu', 'Softplus', 'Identity', 'Cast', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'Sign', 'Sin', 'Cos', 'Mish', 'Softsign',
+]);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'PRelu', 'Sum', 'Mean']);
+
+function permOf(n: Node | undefined): number[] | undefined {
+  return n && n.op === 'Transpose' && n.domain === '' ? attrInts(n, 'perm') : undefined;
+}
+
+/** Sink Transposes through element-wise ops, Clip, per-tensor Q/DQ and Concat; cancel
+ *  inverse pairs; drop nodes nothing reads. Edits `g` in place. */
+export function optimizeTransposes(g: Graph): void {
+  const names = new NameAllocator(g);
+  for (let pass = 0; pass < 100; pass++) {
+    let changed = false;
+    const producers = producersOf(g);
+    const graphOutputs = new Set(g.outputs.map((o) => o.name));
+    const nodes: Node[] = [];
+    for (const n of g.nodes) {
+      // 1. Transpose of a Transpose: compose (identity → read the source directly)
+      const inner = producers.get(n.inputs[0] ?? '');
+      const p2 = permOf(n);
+      const p1 = permOf(inner);
+      if (p2 && p1) {
+        const p = compose(p1, p2);
+        if (isIdentity(p) && !graphOutputs.has(n.outputs[0]!)) {
+          renameInput(g, n.outputs[0]!, inner!.inputs[0]!);
+          changed = true;
+          continue;
+        }
+        nodes.push({ ...n, inputs: [inner!.inputs[0]!], attrs: { perm: ints(p) } });
+        changed = true;
+        continue;
+      }
+      // 2. sink a Transpose below a unary op / Clip / per-tensor Q-DQ
+      const sinkable = n.domain === '' && (UNARY.has(n.op) || n.op === 'Clip' || ((n.op === 'QuantizeLinear' || n.op === 'DequantizeLinear') && perTensorOrAxis(n)));
+      if (sinkable && p1 && !graphOutputs.has(n.outputs[0]!) && n.outputs.length === 1) {
+        const y = n.outputs[0]!;
+        const y2 = names.next('t');
+        const attrs = { ...n.attrs };
+        const scale = g.initializers.get(n.inputs[1] ?? '');
+        if ((n.op === 'QuantizeLinear' || n.op === 'DequantizeLinear') && scale && scale.shape.length === 1 && (scale.shape[0] as number) > 1) {
+          const rank = p1.length;
+          const ax = attrInt(n, 'axis', 1);
+          attrs.axis = { type: 'int', value: p1[(ax + rank) % rank]! };
+        }
+        nodes.push({ ...n, inputs: [inner!.inputs[0]!, ...n.inputs.slice(1)], outputs: [y2], attrs });
+        nodes.push({ name: names.next('Transpose'), op: 'Transpose', domain: '', inputs: [y2], outputs: [y], attrs: { perm: ints(p1) } });
+        changed = true;
+        continue;
+      }
+      // 3. binary element-wise with every non-constant input transposed alike
+      if (n.domain === '' && BINARY.has(n.op) && n.outputs.length === 1 && !graphOutputs.has(n.outputs[0]!)) {
+        const r = sinkBinary(g, n, producers, names);
+        if (r) {
+          nodes.push(...r);
+          changed = true;
+          continue;
+        }
+      }
+      // 4. Concat of inputs transposed alike
+      if (n.domain === '' && n.op === 'Concat' && !graphOutputs.has(n.outputs[0]!)) {
+        const perms = n.inputs.map((x) => permOf(producers.get(x)));
+        const p = perms[0];
+        if (p && perms.every((q) => q && q.join() === p.join())) {
+          const rank = p.length;
+          const ax = attrInt(n, 'axis', 0);
+          const y2 = names.next('t');
+          nodes.push({ ...n, inputs: n.inputs.map((x) => producers.get(x)!.inputs[0]!), outputs: [y2], attrs: { ...n.attrs, axis: { type: 'int', value: p[(ax + rank) % rank]! } } });
+          nodes.push({ name: names.next('Transpose'), op: 'Transpose', domain: '', inputs: [y2], outputs: [n.outputs[0]!], attrs: { perm: ints(p) } });
+          changed = true;
+          continue;
+        }
+      }
+      nodes.push(n);
+    }
+    g.nodes = nodes;
+    const removed = removeDead(g);
+    if (!changed && !removed) break;
+  }
+}
+
+/** Q/DQ whose scale and zero point are constants (per tensor, or per axis: the axis is remapped). */
+function perTensorOrAxis(n: Node): boolean {
+  return n.inputs.length >= 2;
+}
+
+/** Binary op whose non-constant inputs all come from Transposes with one perm: run it on the
+ *  untransposed data (constants permuted to match) and transpose the result. */
+function sinkBinary(g: Graph, n: Node, producers: Map<string, Node>, names: NameAllocator): Node[] | undefined {
+  let perm: number[] | undefined;
+  const ins: string[] = [];
+  for (const x of n.inputs) {
+    const c = g.initializers.get(x);
+    if (c) {
+      ins.push(x);
+      continue;
+    }
+    const p = permOf(producers.get(x));
+    if (!p || (perm && p.join() !== perm.join())) return undefined;
+    perm = p;
+    ins.push(producers.get(x)!.inputs[0]!);
+  }
+  if (!perm) return undefined;
+  const inv = inverse(perm);
+  for (let i = 0; i < ins.length; i++) {
+    const c = g.initializers.get(ins[i]!);
+    if (!c) continue;
+    if (c.shape.length === 0 || (c.shape as number[]).reduce((a, b) => a * b, 1) === 1) continue; // scalars broadcast anywhere
+    const shape = [...new Array<number>(perm.length - c.shape.length).fill(1), ...(c.shape as number[])];
+    if (shape.length !== perm.length) return undefined;
+    // c' with T(perm)(c') = c  ⇒  c' = T(inv)(c)
+    const data = transposeData(c.data as Float32Array, shape, inv);
+    const name = names.next('c');
+    g.initializers.set(name, { dtype: c.dtype, shape: inv.map((a) => shape[a]!), data } as Tensor);
+    ins[i] = name;
+  }
+  const y2 = names.next('t');
+  return [
+    { ...n, inputs: ins, outputs: [y2] },
+    { name: names.next('Transpose'), op: 'Transpose', domain: '', inputs: [y2], outputs: [n.outputs[0]!], attrs: { perm: ints(perm) } },
+  ];
+}
+
+function renameInput(g: Graph, from: string, to: string): void {
+  for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === from ? to : x));
+}
+
+/** Remove nodes whose outputs nobody reads (graph outputs count as read). */
+function removeDead(g: Graph): boolean {
+  let removed = false;
+  for (;;) {
+    const read = new Set<string>(g.outputs.map((o) => o.name));
+    for (const n of g.nodes) for (const x of n.inputs) read.add(x);
+    const keep = g.nodes.filter((n) => n.outputs.some((o) => o && read.has(o)) || n.outputs.length === 0);
+    if (keep.length === g.nodes.length) break;
+    g.nodes = keep;
+    removed = true;
+  }
+  if (removed) {
+    const read = new Set<string>(g.outputs.map((o) => o.name));
+    for (const n of g.nodes) for (const x of n.inputs) read.add(x);
+    for (const k of [...g.initializers.keys()]) if (!read.has(k) && !g.inputs.some((v) => v.name === k)) g.initializers.delete(k);
+    const produced = new Set(g.nodes.flatMap((n) => n.outputs));
+    g.valueInfo = g.valueInfo.filter((v) => produced.has(v.name) || g.inputs.some((i) => i.name === v.name));
+  }
+  return removed;
+}
