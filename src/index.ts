@@ -6,7 +6,7 @@ export { detectFormat, type ModelFormat } from './formats/detect.js';
 export { inspect, type InspectResult } from './api/inspect.js';
 export { convert, type ConvertOptions, type ConvertResult } from './api/convert.js';
 export { bench, type BenchApiOptions } from './api/bench.js';
-export type { BenchResult } from './bench/run.js';
+export { type BenchResult, type BenchFailure, type BenchEntry, isBenchFailure } from './bench/run.js';
 export { quantize, type QuantizeOptions, type QuantizeResult, type QuantizeMode } from './api/quantize.js';
 export { compareModels, type OutputComparison } from './api/compare.js';
 export { createRunner, type Runner, type RunnerOptions, type Device } from './runtime/index.js';

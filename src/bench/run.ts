@@ -2,14 +2,15 @@
  * The benchmark harness: latency (warm-up, timed runs, percentiles), throughput, size, and
  * — with a data set — accuracy and agreement with a reference model's outputs.
  */
-import { loadModel } from '../formats/load.js';
-import { feedInputs } from '../ir/graph.js';
-import { summarize } from '../ir/summary.js';
+import { readFileSync } from 'node:fs';
+import { type ModelFormat, detectFormat } from '../formats/detect.js';
+import { type LoadedModel, loadModel } from '../formats/load.js';
+import { type GraphSummary, summarize } from '../ir/summary.js';
 import type { Tensor } from '../ir/tensor.js';
-import { createRunner } from '../runtime/index.js';
-import type { Device, Runner } from '../runtime/runner.js';
+import { createFileRunner, createRunner, runsFromFile } from '../runtime/index.js';
+import type { Device, Runner, RunnerOptions } from '../runtime/runner.js';
 import { type Dataset, argmaxRows as argmax, prepareFeeds, randomFeeds } from '../data/index.js';
-import { MloptError } from '../util/errors.js';
+import { type ErrorCode, MloptError } from '../util/errors.js';
 import { maxAbsDiff, rowsOf, top1Accuracy } from './agreement.js';
 import { type LatencyStats, latencyStats } from './stats.js';
 import { modelSize } from './size.js';
@@ -34,8 +35,9 @@ export interface BenchResult {
   device: Device;
   bytes: number;
   gzipBytes: number;
-  parameters: number;
-  sparsity: number;
+  /** from the IR; absent when the model ran from its file without being loaded into the IR */
+  parameters?: number;
+  sparsity?: number;
   batch: number;
   latency: LatencyStats;
   /** samples per second at `batch` (batch / mean latency) */
@@ -48,20 +50,81 @@ export interface BenchResult {
   notes: string[];
 }
 
+/** A model its engine could not run (e.g. LiteRT.js and a model with int8 inputs): the reason,
+ *  in place of figures. */
+export interface BenchFailure {
+  model: string;
+  format: string;
+  /** the engine, when it opened the model and failed later */
+  engine?: string;
+  error: { code: ErrorCode; message: string; hint?: string };
+}
+
+export type BenchEntry = BenchResult | BenchFailure;
+
+export function isBenchFailure(e: BenchEntry): e is BenchFailure {
+  return 'error' in e;
+}
+
+/** Errors that say "this engine cannot run this model", as opposed to a wrong path, bad data or option. */
+const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNSUPPORTED', 'UNKNOWN_OP', 'RUNTIME']);
+
 /** Outputs of a model on the whole data set (first output only), kept to compare models. */
 export interface EvalOutputs {
   rows: Float32Array;
   cols: number;
 }
 
-export async function benchModel(path: string, opts: BenchOptions, reference?: { name: string; outputs: EvalOutputs }): Promise<{ result: BenchResult; outputs?: EvalOutputs }> {
+/**
+ * Benchmark one model. When its engine refuses it (UNSUPPORTED, UNKNOWN_OP, RUNTIME: an int8
+ * input LiteRT.js cannot feed, an op onnxruntime lacks...), the result is a BenchFailure that
+ * says why, so that the other models of a run are still measured.
+ */
+export async function benchModel(path: string, opts: BenchOptions, reference?: { name: string; outputs: EvalOutputs }): Promise<{ result: BenchEntry; outputs?: EvalOutputs }> {
   if (!(opts.runs >= 1)) throw new MloptError('USAGE', `--runs must be at least 1 (got ${opts.runs})`);
-  const model = await loadModel(path);
-  const summary = summarize(model.graph);
-  const size = modelSize(model);
-  const inputs = feedInputs(model.graph);
-  const runner = await createRunner(model, { device: opts.device, threads: opts.threads });
-  const notes: string[] = [];
+  const { format, path: file } = detectFormat(path);
+  let engine: string | undefined;
+  try {
+    const opened = await openModel(path, format, file, { device: opts.device, threads: opts.threads });
+    engine = `${opened.runner.engine} ${opened.runner.version}`;
+    return await measure(path, opened, opts, reference);
+  } catch (err) {
+    if (!(err instanceof MloptError && REFUSALS.has(err.code))) throw err;
+    const error = { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    return { result: { model: path, format, ...(engine ? { engine } : {}), error } };
+  }
+}
+
+interface OpenedModel {
+  format: string;
+  size: { bytes: number; gzipBytes: number };
+  /** parameter count and sparsity, when the model was loaded into the IR */
+  summary?: GraphSummary;
+  runner: Runner;
+  notes: string[];
+}
+
+/**
+ * Load the model into the IR and open its runtime. For a format whose engine runs the file
+ * itself (TFLite), a model the IR cannot read is run from its file, without parameter counts.
+ */
+async function openModel(path: string, format: ModelFormat, file: string, runnerOpts: RunnerOptions): Promise<OpenedModel> {
+  let model: LoadedModel;
+  try {
+    model = await loadModel(path);
+  } catch (err) {
+    if (!(runsFromFile(format) && err instanceof MloptError && (err.code === 'UNSUPPORTED' || err.code === 'UNKNOWN_OP'))) throw err;
+    const bytes = new Uint8Array(readFileSync(file));
+    const runner = await createFileRunner(format, bytes, { ...runnerOpts, source: path });
+    return { format, size: modelSize({ path, file, format, bytes }), runner, notes: [`parameters and sparsity not shown: mlopt cannot read the model into its IR (${err.message})`] };
+  }
+  return { format, size: modelSize(model), summary: summarize(model.graph), runner: await createRunner(model, runnerOpts), notes: [] };
+}
+
+async function measure(path: string, opened: OpenedModel, opts: BenchOptions, reference?: { name: string; outputs: EvalOutputs }): Promise<{ result: BenchResult; outputs?: EvalOutputs }> {
+  const { runner, size, summary } = opened;
+  const inputs = runner.inputs;
+  const notes: string[] = [...opened.notes];
   try {
     // the timed input: first batch of the data set, or random data of the model's shapes
     let feeds: Map<string, Tensor>;
@@ -77,18 +140,18 @@ export async function benchModel(path: string, opts: BenchOptions, reference?: {
     }
     const batch = firstDim(feeds) ?? opts.batch;
     opts.onProgress?.(`${path}: ${opts.warmup} warm-up and ${opts.runs} timed runs at batch ${batch}`);
-    const samples = await timeRuns(runner, runner.prepare(feeds), opts.warmup, opts.runs);
+    const samples = await timeRuns(runner, await runner.prepare(feeds), opts.warmup, opts.runs);
+    notes.push(...(runner.notes ?? []));
     const latency = latencyStats(samples);
     const result: BenchResult = {
       model: path,
-      format: model.format,
+      format: opened.format,
       engine: `${runner.engine} ${runner.version}`,
       backend: runner.backend,
       device: runner.device,
       bytes: size.bytes,
       gzipBytes: size.gzipBytes,
-      parameters: summary.parameterCount,
-      sparsity: summary.sparsity,
+      ...(summary ? { parameters: summary.parameterCount, sparsity: summary.sparsity } : {}),
       batch,
       latency,
       throughput: (batch * 1000) / latency.meanMs,

@@ -15,7 +15,7 @@ export function modelFiles(path: string): string[] {
 
 /** Raw bytes on disk and gzip -6 bytes (what a web server sends), summed over the model's files
  *  (every file of a directory format; the bytes already read for a single-file format). */
-export function modelSize(model: LoadedModel): { bytes: number; gzipBytes: number } {
+export function modelSize(model: Pick<LoadedModel, 'path' | 'file' | 'format' | 'bytes'>): { bytes: number; gzipBytes: number } {
   const blobs = model.bytes ? [model.bytes] : modelFiles(model.format === 'tfjs' ? model.path : model.file).map((f) => readFileSync(f));
   let bytes = 0;
   let gzipBytes = 0;

@@ -21,7 +21,7 @@ export interface LoadedModel {
 }
 
 /** Formats mlopt can write, and the file extension each gets. */
-export const WRITABLE: Partial<Record<ModelFormat, string>> = { onnx: '.onnx' };
+export const WRITABLE: Partial<Record<ModelFormat, string>> = { onnx: '.onnx', tflite: '.tflite' };
 
 export async function loadModel(path: string): Promise<LoadedModel> {
   const { format, path: file } = detectFormat(path);
@@ -31,10 +31,15 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       const bytes = readFileSync(file);
       return { path, file, format, graph: importOnnxBytes(bytes, path), fileSize: bytes.byteLength, bytes };
     }
+    case 'tflite': {
+      const { importTfliteBytes } = await import('./tflite/import.js');
+      const bytes = readFileSync(file);
+      return { path, file, format, graph: importTfliteBytes(bytes, path), fileSize: bytes.byteLength, bytes };
+    }
     default:
       throw new MloptError(
         'UNSUPPORTED',
-        `${path}: ${FORMAT_NAMES[format]} models cannot be read by this version of mlopt (it reads ONNX)`,
+        `${path}: ${FORMAT_NAMES[format]} models cannot be read by this version of mlopt (it reads ONNX and TFLite)`,
       );
   }
 }
@@ -46,8 +51,12 @@ export async function serializeModel(graph: Graph, format: ModelFormat): Promise
       const { exportOnnxBytes } = await import('./onnx/export.js');
       return exportOnnxBytes(graph);
     }
+    case 'tflite': {
+      const { exportTfliteBytes } = await import('./tflite/export.js');
+      return exportTfliteBytes(graph);
+    }
     default:
-      throw new MloptError('UNSUPPORTED', `writing ${FORMAT_NAMES[format]} is not supported by this version of mlopt (it writes ONNX)`);
+      throw new MloptError('UNSUPPORTED', `writing ${FORMAT_NAMES[format]} is not supported by this version of mlopt (it writes ONNX and TFLite)`);
   }
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ModelFormat } from '../formats/detect.js';
 import type { LoadedModel } from '../formats/load.js';
 import { feedInputs } from '../ir/graph.js';
 import { MloptError } from '../util/errors.js';
@@ -5,7 +7,7 @@ import type { Runner, RunnerOptions } from './runner.js';
 
 export type { Runner, RunnerOptions, Device, Feeds } from './runner.js';
 
-/** Open the runtime that consumes `model`'s artifact: onnxruntime for ONNX. */
+/** Open the runtime that consumes `model`'s artifact: onnxruntime for ONNX, TF.js for tfjs, LiteRT.js for TFLite. */
 export async function createRunner(model: LoadedModel, opts: RunnerOptions = {}): Promise<Runner> {
   const g = model.graph;
   switch (model.format) {
@@ -17,7 +19,27 @@ export async function createRunner(model: LoadedModel, opts: RunnerOptions = {})
       const { createTfjsRunner } = await import('./tfjs.js');
       return createTfjsRunner(model.file, feedInputs(g), g.outputs, opts);
     }
+    case 'tflite':
+      return createFileRunner(model.format, model.bytes ?? readFileSync(model.file), { ...opts, source: model.path });
     default:
       throw new MloptError('UNSUPPORTED', `${model.path}: no runtime for ${model.format} models in this version`);
+  }
+}
+
+/** Formats whose engine reads the model file itself and describes its own inputs and outputs,
+ *  so that they can be run (and benchmarked) without loading them into the IR. */
+export function runsFromFile(format: ModelFormat): boolean {
+  return format === 'tflite';
+}
+
+/** Open the runtime for a model file's bytes, without the IR (formats for which `runsFromFile`). */
+export async function createFileRunner(format: ModelFormat, bytes: Uint8Array, opts: RunnerOptions & { source?: string } = {}): Promise<Runner> {
+  switch (format) {
+    case 'tflite': {
+      const { createLiteRtRunner } = await import('./litert.js');
+      return createLiteRtRunner(bytes, opts);
+    }
+    default:
+      throw new MloptError('UNSUPPORTED', `${opts.source ?? 'model'}: ${format} models cannot be run without loading them into the IR`);
   }
 }

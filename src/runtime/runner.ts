@@ -26,7 +26,11 @@ export interface Runner {
   readonly device: Device;
   readonly inputs: Value[];
   readonly outputs: Value[];
+  /** what the engine did that a user should know (an option it ignored, the build it loaded...) */
+  readonly notes?: readonly string[];
   run(feeds: Feeds): Promise<Map<string, Tensor>>;
+  /** Convert feeds to the engine's tensors. May return a promise (LiteRT.js compiles the model for
+   *  the feeds' batch size here): await it before timing `runPrepared`. */
   prepare(feeds: Feeds): unknown;
   runPrepared(prepared: unknown): Promise<unknown>;
   dispose(): Promise<void>;

@@ -26,6 +26,10 @@ export function exportOnnxBytes(graph: Graph): Uint8Array {
 export function exportOnnxModel(graph0: Graph): ModelProto {
   // ONNX ops are channels-first: channels-last nodes (from TFLite / tfjs) are converted, with
   // Transposes only where the layout pass cannot cancel them.
+  const foreign = graph0.nodes.find((n) => n.domain === 'tflite');
+  if (foreign) {
+    throw new MloptError('UNSUPPORTED', `TFLite op ${foreign.op} (node "${foreign.name}") has no ONNX mapping in this version of mlopt`, 'it can be inspected and run as .tflite, but not written as ONNX');
+  }
   const graph = graph0.nodes.some((n) => n.layout === 'NHWC') ? convertLayout(graph0, 'NCHW').graph : graph0;
   const md = graph.metadata;
   const extra = md.extra ?? {};

@@ -1,0 +1,331 @@
+/**
+ * IR → TFLite flatbuffer (float32 graphs).
+ *
+ * 1. The layout pass makes every layout-sensitive node channels-last (Transposes stay only
+ *    where they cannot be cancelled: typically the graph input and before a Flatten).
+ * 2. BatchNormalization after Conv is folded, MatMul + bias Add becomes one Gemm; Relu / Relu6 / Tanh after Conv, Gemm, Add, Mul,
+ *    Sub, Div, pools and Concat become the op's fused activation.
+ * 3. Each IR op maps onto a TFLite builtin; weights move to TFLite order (OHWI for CONV_2D,
+ *    1HWO for DEPTHWISE_CONV_2D, [out, in] for FULLY_CONNECTED). An op with no mapping stops
+ *    the export with its name and node.
+ * 4. Symbolic batch dims are written as 1 in `shape` and -1 in `shape_signature`, as the
+ *    official converter does; a `serving_default` signature names the inputs and outputs.
+ */
+import type { DType, NumericArray } from '../../ir/dtype.js';
+import { bytesOf } from '../../ir/dtype.js';
+import type { Graph, Node } from '../../ir/graph.js';
+import { attrFloat, attrInt, attrInts, attrString, feedInputs } from '../../ir/graph.js';
+import { NameAllocator, consumersOf, producersOf } from '../../ir/edit.js';
+import { prepareForQuantization } from '../../optimize/quantize/prepare.js';
+import { inferGraphTypes } from '../../ir/ops/index.js';
+import type { Dim, Tensor } from '../../ir/tensor.js';
+import { toFloat32 } from '../../ir/tensor.js';
+import { transposeData } from '../../data/npy.js';
+import { convertLayout } from '../../passes/layout.js';
+import { MloptError } from '../../util/errors.js';
+import { encodeTflite, makeOperatorCode } from './codec.js';
+import type { TfliteModel, TfliteOperator, TfliteOperatorCode, TfliteOptions, TfliteTensor } from './codec.js';
+
+const TYPE_CODES: Partial<Record<DType, number>> = { float32: 0, float16: 1, int32: 2, uint8: 3, int64: 4, bool: 6, int16: 7, int8: 9, float64: 10 };
+
+export interface TfliteExportResult {
+  bytes: Uint8Array;
+  transposes: number;
+  notes: string[];
+}
+
+export function exportTfliteBytes(g0: Graph): Uint8Array {
+  return exportTflite(g0).bytes;
+}
+
+export function exportTflite(g0: Graph): TfliteExportResult {
+  const notes: string[] = [];
+  const foreign = g0.nodes.find((n) => n.domain !== '' && n.domain !== 'tflite');
+  if (foreign) throw new MloptError('UNSUPPORTED', `op ${foreign.domain}:${foreign.op} (node "${foreign.name}") has no TFLite mapping`);
+  // Constant nodes → initializers, BatchNormalization folded into Conv, MatMul + bias Add → Gemm
+  // (one FULLY_CONNECTED with its bias, as the official converter writes it)
+  const pre = prepareForQuantization(g0);
+  notes.push(...pre.notes);
+  const g = convertLayout(pre.graph, 'NHWC').graph;
+  const types = inferGraphTypes(g).types;
+  const names = new NameAllocator(g);
+
+  // ---- tensors and buffers
+  const tensors: TfliteTensor[] = [];
+  const buffers: TfliteModel['buffers'] = [{ data: new Uint8Array(0) }];
+  const index = new Map<string, number>();
+  const shapeOf = (name: string): Dim[] | undefined => types.get(name)?.shape ?? g.initializers.get(name)?.shape;
+  const dtypeOf = (name: string): DType | undefined => types.get(name)?.dtype ?? g.initializers.get(name)?.dtype;
+  const addTensor = (name: string, dtype: DType, shape: Dim[] | undefined, data?: Uint8Array): number => {
+    const type = TYPE_CODES[dtype];
+    if (type === undefined) throw new MloptError('UNSUPPORTED', `tensor "${name}" has dtype ${dtype}, which mlopt does not write to TFLite`);
+    const t: TfliteTensor = { shape: [], type, buffer: 0, name, isVariable: false, hasRank: shape !== undefined, externalBuffer: 0 };
+    if (shape) {
+      t.shape = shape.map((d) => (typeof d === 'number' ? d : 1));
+      if (shape.some((d) => typeof d !== 'number')) t.shapeSignature = shape.map((d) => (typeof d === 'number' ? d : -1));
+    }
+    if (data) {
+      t.buffer = buffers.length;
+      buffers.push({ data });
+    }
+    tensors.push(t);
+    return tensors.length - 1;
+  };
+  const tensorFor = (name: string): number => {
+    const have = index.get(name);
+    if (have !== undefined) return have;
+    const c = g.initializers.get(name);
+    const i = c ? addTensor(name, c.dtype, c.shape, bytesOf(c.data as NumericArray)) : addTensor(name, dtypeOf(name) ?? 'float32', shapeOf(name));
+    index.set(name, i);
+    return i;
+  };
+  const constTensor = (hint: string, t: Tensor): number => addTensor(names.derive(hint), t.dtype, t.shape, bytesOf(t.data as NumericArray));
+  const i32 = (hint: string, values: number[]): number => constTensor(hint, { dtype: 'int32', shape: [values.length], data: Int32Array.from(values) });
+
+  // ---- operators
+  const opcodes: TfliteOperatorCode[] = [];
+  const opcodeIndex = new Map<string, number>();
+  const opcode = (name: string): number => {
+    let i = opcodeIndex.get(name);
+    if (i === undefined) {
+      i = opcodes.length;
+      opcodes.push(makeOperatorCode(name));
+      opcodeIndex.set(name, i);
+    }
+    return i;
+  };
+  const operators: TfliteOperator[] = [];
+  const emit = (op: string, inputs: number[], outputs: number[], options?: TfliteOptions): void => {
+    operators.push({ opcodeIndex: opcode(op), inputs, outputs, ...(options ? { builtinOptions: options } : {}), customOptionsFormat: 0, debugMetadataIndex: -1 });
+  };
+
+  // fused activations: an activation node whose only input comes from a fusable producer
+  const consumers = consumersOf(g);
+  const producers = producersOf(g);
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const FUSABLE = new Set(['Conv', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'MaxPool', 'AveragePool', 'Concat', 'MatMul']);
+  const fusedInto = new Map<Node, { act: string; out: string }>();
+  const skip = new Set<Node>();
+  for (const n of g.nodes) {
+    const act = activationOf(g, n);
+    if (!act) continue;
+    const src = producers.get(n.inputs[0] ?? '');
+    if (!src || !FUSABLE.has(src.op) || fusedInto.has(src)) continue;
+    if ((consumers.get(n.inputs[0]!) ?? []).length !== 1 || graphOutputs.has(n.inputs[0]!)) continue;
+    if (act === 'TANH' && src.op !== 'Conv') continue;
+    fusedInto.set(src, { act, out: n.outputs[0]! });
+    skip.add(n);
+  }
+  const outName = (n: Node): string => fusedInto.get(n)?.out ?? n.outputs[0]!;
+  const actOf = (n: Node): string => fusedInto.get(n)?.act ?? 'NONE';
+  const fail = (n: Node, why: string): never => {
+    throw new MloptError('UNSUPPORTED', `op ${n.op} (node "${n.name}") has no TFLite mapping: ${why}`);
+  };
+  const padding = (n: Node, kernel: number[]): string => {
+    const auto = attrString(n, 'auto_pad', 'NOTSET');
+    if (auto === 'VALID') return 'VALID';
+    if (auto === 'SAME_UPPER') return 'SAME';
+    const pads = attrInts(n, 'pads') ?? [];
+    if (pads.every((p) => p === 0)) return 'VALID';
+    // explicit pads equal to what SAME gives (stride 1, odd kernel: (k-1)/2 on each side)
+    const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
+    const dil = attrInts(n, 'dilations') ?? kernel.map(() => 1);
+    const same = kernel.every((k, i) => {
+      const eff = (k - 1) * dil[i]! + 1;
+      return strides[i] === 1 && eff % 2 === 1 && pads[i] === (eff - 1) / 2 && pads[i + kernel.length] === (eff - 1) / 2;
+    });
+    if (same) return 'SAME';
+    return fail(n, `explicit pads [${pads.join(',')}] match neither SAME nor VALID`);
+  };
+
+  for (const n of g.nodes) {
+    if (skip.has(n)) continue;
+    if (n.domain === 'tflite') fail(n, 'an op mlopt kept opaque at import');
+    const x = (i: number): number => tensorFor(n.inputs[i]!);
+    const y = (): number => tensorFor(outName(n));
+    const constOf = (i: number): Tensor | undefined => g.initializers.get(n.inputs[i] ?? '');
+    switch (n.op) {
+      case 'Conv': {
+        const w = constOf(1);
+        if (!w || w.dtype !== 'float32') fail(n, 'weights must be a float32 constant');
+        const ws = w!.shape as number[]; // [M, C/g, kh, kw]
+        if (ws.length !== 4) fail(n, `only 2-D convolutions are supported (weights of rank ${ws.length})`);
+        const group = attrInt(n, 'group', 1);
+        const cin = (shapeOf(n.inputs[0]!)?.[3] as number | undefined) ?? ws[1]! * group;
+        const kernel = [ws[2]!, ws[3]!];
+        const strides = attrInts(n, 'strides') ?? [1, 1];
+        const dil = attrInts(n, 'dilations') ?? [1, 1];
+        const pad = padding(n, kernel);
+        const bias = n.inputs[2] ? x(2) : constTensor(`${n.name}_bias`, { dtype: 'float32', shape: [ws[0]!], data: new Float32Array(ws[0]!) });
+        const common = { padding: pad, strideW: strides[1]!, strideH: strides[0]!, fusedActivationFunction: actOf(n), dilationWFactor: dil[1]!, dilationHFactor: dil[0]! };
+        if (group === 1) {
+          const data = transposeData(toFloat32(w!), ws, [0, 2, 3, 1]); // OIHW → OHWI
+          const wi = constTensor(`${n.inputs[1]}_ohwi`, { dtype: 'float32', shape: [ws[0]!, ws[2]!, ws[3]!, ws[1]!], data });
+          emit('CONV_2D', [x(0), wi, bias], [y()], { type: 'Conv2DOptions', ...common });
+        } else if (group === cin && ws[1] === 1) {
+          const data = transposeData(toFloat32(w!), ws, [1, 2, 3, 0]); // [M,1,kh,kw] → [1,kh,kw,M]
+          const wi = constTensor(`${n.inputs[1]}_1hwo`, { dtype: 'float32', shape: [1, ws[2]!, ws[3]!, ws[0]!], data });
+          emit('DEPTHWISE_CONV_2D', [x(0), wi, bias], [y()], { type: 'DepthwiseConv2DOptions', ...common, depthMultiplier: ws[0]! / cin });
+        } else fail(n, `grouped convolution (group ${group}) is not supported`);
+        break;
+      }
+      case 'Gemm':
+      case 'MatMul': {
+        const w = constOf(1);
+        if (!w || w.dtype !== 'float32' || w.shape.length !== 2) fail(n, 'the second input must be a 2-D float32 constant');
+        if (n.op === 'Gemm' && (attrInt(n, 'transA', 0) || attrFloat(n, 'alpha', 1) !== 1 || attrFloat(n, 'beta', 1) !== 1)) fail(n, 'transA, alpha or beta other than the defaults');
+        const transB = n.op === 'Gemm' ? attrInt(n, 'transB', 0) : 0;
+        const [r0, r1] = w!.shape as [number, number];
+        const wOI = transB ? w! : { dtype: 'float32' as const, shape: [r1, r0], data: transposeData(toFloat32(w!), [r0, r1], [1, 0]) };
+        const wi = transB ? x(1) : constTensor(`${n.inputs[1]}_oi`, wOI);
+        const ins = [x(0), wi];
+        if (n.op === 'Gemm' && n.inputs[2]) {
+          const c = constOf(2);
+          if (!c || (c.shape as number[]).reduce((a, b) => a * b, 1) !== wOI.shape[0]) fail(n, 'the bias must be a constant of one value per output');
+          ins.push(constTensor(`${n.inputs[2]}_1d`, { dtype: 'float32', shape: [wOI.shape[0]!], data: toFloat32(c!) }));
+        } else ins.push(-1);
+        const rank = shapeOf(n.inputs[0]!)?.length ?? 2;
+        emit('FULLY_CONNECTED', ins, [y()], { type: 'FullyConnectedOptions', fusedActivationFunction: actOf(n), keepNumDims: rank > 2 });
+        break;
+      }
+      case 'MaxPool':
+      case 'AveragePool': {
+        const k = attrInts(n, 'kernel_shape')!;
+        const s = attrInts(n, 'strides') ?? [1, 1];
+        if (k.length !== 2) fail(n, 'only 2-D pooling is supported');
+        const pad = padding(n, k);
+        if (n.op === 'AveragePool' && pad === 'SAME' && attrInt(n, 'count_include_pad', 0)) fail(n, 'count_include_pad=1 with padding');
+        emit(n.op === 'MaxPool' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D', [x(0)], [y()], {
+          type: 'Pool2DOptions', padding: pad, strideW: s[1]!, strideH: s[0]!, filterWidth: k[1]!, filterHeight: k[0]!, fusedActivationFunction: actOf(n),
+        });
+        break;
+      }
+      case 'GlobalAveragePool':
+      case 'ReduceMean': {
+        const axes = n.op === 'GlobalAveragePool' ? [1, 2] : attrInts(n, 'axes') ?? (constOf(1) ? Array.from(constOf(1)!.data as BigInt64Array, Number) : fail(n, 'axes must be constant'));
+        const keep = n.op === 'GlobalAveragePool' ? 1 : attrInt(n, 'keepdims', 1);
+        emit('MEAN', [x(0), i32('axes', axes as number[])], [y()], { type: 'ReducerOptions', keepDims: !!keep });
+        break;
+      }
+      case 'Relu':
+        emit('RELU', [x(0)], [y()]);
+        break;
+      case 'Clip': {
+        const act = activationOf(g, n);
+        if (act === 'RELU6') emit('RELU6', [x(0)], [y()]);
+        else if (act === 'RELU') emit('RELU', [x(0)], [y()]);
+        else if (act === 'RELU_N1_TO_1') emit('RELU_N1_TO_1', [x(0)], [y()]);
+        else fail(n, 'only Clip(0, 6), Clip(0, ∞) and Clip(-1, 1) are supported');
+        break;
+      }
+      case 'Sigmoid':
+        emit('LOGISTIC', [x(0)], [y()]);
+        break;
+      case 'Tanh':
+        emit('TANH', [x(0)], [y()]);
+        break;
+      case 'LeakyRelu':
+        emit('LEAKY_RELU', [x(0)], [y()], { type: 'LeakyReluOptions', alpha: attrFloat(n, 'alpha', 0.01) });
+        break;
+      case 'HardSwish':
+        emit('HARD_SWISH', [x(0)], [y()]);
+        break;
+      case 'Softmax': {
+        const rank = shapeOf(n.inputs[0]!)?.length;
+        const axis = attrInt(n, 'axis', -1);
+        if (rank !== undefined && axis !== -1 && axis !== rank - 1) fail(n, `softmax over axis ${axis} (TFLite normalizes the last axis)`);
+        emit('SOFTMAX', [x(0)], [y()], { type: 'SoftmaxOptions', beta: 1 });
+        break;
+      }
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div': {
+        const op = { Add: 'ADD', Sub: 'SUB', Mul: 'MUL', Div: 'DIV' }[n.op]!;
+        const optType = { Add: 'AddOptions', Sub: 'SubOptions', Mul: 'MulOptions', Div: 'DivOptions' }[n.op]!;
+        emit(op, [x(0), x(1)], [y()], { type: optType, fusedActivationFunction: actOf(n) });
+        break;
+      }
+      case 'Reshape':
+      case 'Flatten':
+      case 'Squeeze':
+      case 'Unsqueeze': {
+        const out = shapeOf(outName(n));
+        if (!out) fail(n, 'the output shape is unknown');
+        const dims = out!.map((d) => (typeof d === 'number' ? d : -1));
+        if (dims.filter((d) => d === -1).length > 1) fail(n, 'more than one dynamic dimension');
+        emit('RESHAPE', [x(0), i32('shape', dims)], [y()], { type: 'ReshapeOptions', newShape: dims });
+        break;
+      }
+      case 'Transpose': {
+        const perm = attrInts(n, 'perm') ?? fail(n, 'perm is required');
+        emit('TRANSPOSE', [x(0), i32('perm', perm as number[])], [y()]);
+        break;
+      }
+      case 'Concat': {
+        const rank = shapeOf(n.inputs[0]!)?.length ?? 0;
+        const axis = attrInt(n, 'axis', 0);
+        emit('CONCATENATION', n.inputs.map((_, i) => x(i)), [y()], { type: 'ConcatenationOptions', axis: axis < 0 ? axis + rank : axis, fusedActivationFunction: actOf(n) });
+        break;
+      }
+      case 'Pad': {
+        const pads = constOf(1);
+        if (!pads) fail(n, 'pads must be constant');
+        if (attrString(n, 'mode', 'constant') !== 'constant') fail(n, `pad mode ${attrString(n, 'mode', '')}`);
+        const p = Array.from(pads!.data as BigInt64Array, Number);
+        const r = p.length / 2;
+        const pairs = Array.from({ length: r }, (_, i) => [p[i]!, p[i + r]!]).flat();
+        const padT = constTensor('paddings', { dtype: 'int32', shape: [r, 2], data: Int32Array.from(pairs) });
+        if (n.inputs[2]) emit('PADV2', [x(0), padT, x(2)], [y()]);
+        else emit('PAD', [x(0), padT], [y()]);
+        break;
+      }
+      case 'Gather':
+        emit('GATHER', [x(0), x(1)], [y()], { type: 'GatherOptions', axis: attrInt(n, 'axis', 0), batchDims: 0 });
+        break;
+      case 'Identity':
+      case 'Dropout':
+        emit('RESHAPE', [x(0), i32('shape', (shapeOf(n.inputs[0]!) ?? []).map((d) => (typeof d === 'number' ? d : -1)))], [y()]);
+        break;
+      default:
+        fail(n, 'not mapped by this version of mlopt');
+    }
+  }
+
+  const inputs = feedInputs(g).map((v) => tensorFor(v.name));
+  const outputs = g.outputs.map((v) => tensorFor(v.name));
+  const model: TfliteModel = {
+    version: 3,
+    operatorCodes: opcodes,
+    subgraphs: [{ tensors, inputs, outputs, operators, name: 'main', debugMetadataIndex: -1 }],
+    description: 'mlopt',
+    buffers,
+    signatureDefs: [{
+      inputs: feedInputs(g).map((v, i) => ({ name: v.name, tensorIndex: inputs[i]! })),
+      outputs: g.outputs.map((v, i) => ({ name: v.name, tensorIndex: outputs[i]! })),
+      signatureKey: 'serving_default',
+      subgraphIndex: 0,
+    }],
+  };
+  const transposes = operators.filter((o) => opcodes[o.opcodeIndex]!.builtinCode === 39).length;
+  return { bytes: encodeTflite(model), transposes, notes };
+}
+
+/** The TFLite fused activation an activation node amounts to, if any. */
+function activationOf(g: Graph, n: Node): string | undefined {
+  if (n.domain !== '') return undefined;
+  if (n.op === 'Relu') return 'RELU';
+  if (n.op === 'Tanh') return 'TANH';
+  if (n.op !== 'Clip') return undefined;
+  const val = (i: number, attr: string): number | undefined => {
+    if (n.attrs[attr]) return attrFloat(n, attr, NaN);
+    const t = g.initializers.get(n.inputs[i] ?? '');
+    return t ? toFloat32(t)[0] : n.inputs[i] ? NaN : undefined;
+  };
+  const lo = val(1, 'min');
+  const hi = val(2, 'max');
+  if (lo === 0 && hi === 6) return 'RELU6';
+  if (lo === 0 && hi === undefined) return 'RELU';
+  if (lo === -1 && hi === 1) return 'RELU_N1_TO_1';
+  return undefined;
+}

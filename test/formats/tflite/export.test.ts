@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadDataset, prepareFeeds } from '../../../src/data/index.js';
+import { exportOnnxBytes } from '../../../src/formats/onnx/export.js';
+import { importOnnxBytes } from '../../../src/formats/onnx/import.js';
+import { decodeTflite, operatorName } from '../../../src/formats/tflite/codec.js';
+import { exportTflite } from '../../../src/formats/tflite/export.js';
+import { importTfliteBytes } from '../../../src/formats/tflite/import.js';
+import type { Graph } from '../../../src/ir/graph.js';
+import { feedInputs } from '../../../src/ir/graph.js';
+import { toFloat32 } from '../../../src/ir/tensor.js';
+import { createOnnxRunner } from '../../../src/runtime/onnxruntime.js';
+import { CORPUS, FIXTURES, TEST_NPZ, runCli, tempDir } from '../../helpers.js';
+
+const model = (m: string) => join(FIXTURES, 'models', m);
+
+async function outputs(g: Graph): Promise<Float32Array> {
+  const r = await createOnnxRunner(exportOnnxBytes(g), feedInputs(g), g.outputs);
+  const data = prepareFeeds(await loadDataset(TEST_NPZ), feedInputs(g), { batch: 250 });
+  const parts: number[] = [];
+  for (const b of data.batches()) parts.push(...toFloat32((await r.run(b.feeds)).get(g.outputs[0]!.name)!));
+  await r.dispose();
+  return Float32Array.from(parts);
+}
+
+describe('TFLite export (float32)', () => {
+  for (const [m, ops] of [
+    ['fmnist_torch_cnn.onnx', ['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'TRANSPOSE', 'RESHAPE']],
+    ['fmnist_cnn.onnx', ['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX']],
+    ['fmnist_mlp.onnx', ['FULLY_CONNECTED', 'SOFTMAX']],
+  ] as const) {
+    it(`${m} → .tflite → IR computes what the ONNX model computes`, async () => {
+      const g = importOnnxBytes(readFileSync(model(m)));
+      const r = exportTflite(g);
+      const tfl = decodeTflite(r.bytes);
+      const names = new Set(tfl.subgraphs[0]!.operators.map((o) => operatorName(tfl.operatorCodes[o.opcodeIndex]!)));
+      for (const op of ops) assert.ok(names.has(op), `${op} missing: ${[...names].join(', ')}`);
+      assert.ok(!names.has('RELU'), 'ReLUs are fused into the preceding op');
+      const back = importTfliteBytes(r.bytes);
+      const [a, b] = [await outputs(g), await outputs(back)];
+      let max = 0;
+      for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+      assert.ok(max <= 1e-4, `max |diff| ${max}`);
+    });
+  }
+
+  it('a PyTorch (NCHW) CNN keeps at most 2 Transposes', () => {
+    const r = exportTflite(importOnnxBytes(readFileSync(model('fmnist_torch_cnn.onnx'))));
+    assert.ok(r.transposes <= 2, `${r.transposes} TRANSPOSE ops`);
+  });
+
+  it('the Keras CNN is within 2% of the official converter\'s file size, batch stays dynamic', () => {
+    const r = exportTflite(importOnnxBytes(readFileSync(model('fmnist_cnn.onnx'))));
+    const official = readFileSync(model('fmnist_cnn_float32.tflite')).byteLength;
+    assert.ok(r.bytes.byteLength <= official * 1.02, `${r.bytes.byteLength} vs ${official}`);
+    const t = decodeTflite(r.bytes);
+    const input = t.subgraphs[0]!.tensors[t.subgraphs[0]!.inputs[0]!]!;
+    assert.deepEqual(input.shapeSignature, [-1, 28, 28, 1]);
+    assert.equal(t.signatureDefs?.[0]?.signatureKey, 'serving_default');
+  });
+
+  it('mlopt convert --to tflite writes the file; an op with no mapping is named', () => {
+    const dir = tempDir();
+    const out = join(dir, 'm.tflite');
+    const r = runCli(['convert', model('fmnist_torch_cnn.onnx'), '--to', 'tflite', '-o', out, '--no-check']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(out));
+    const lstm = join(CORPUS, 'onnx', 'lstm_1layer_pytorch1.9.onnx');
+    if (existsSync(lstm)) {
+      const bad = runCli(['convert', lstm, '--to', 'tflite', '-o', join(dir, 'x.tflite'), '--no-check']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /op \w+ \(node "[^"]+"\) has no TFLite mapping/);
+      assert.ok(!existsSync(join(dir, 'x.tflite')));
+    }
+  });
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { argmaxRows, loadDataset, parseNpz, prepareFeeds } from '../../../src/data/index.js';
+import { exportOnnxBytes } from '../../../src/formats/onnx/export.js';
+import { importTfliteBytes } from '../../../src/formats/tflite/import.js';
+import { feedInputs } from '../../../src/ir/graph.js';
+import { toFloat32 } from '../../../src/ir/tensor.js';
+import { validateGraph } from '../../../src/ir/validate.js';
+import { createOnnxRunner } from '../../../src/runtime/onnxruntime.js';
+import { CORPUS, FIXTURES, TEST_NPZ, runCli, tempDir } from '../../helpers.js';
+
+const models = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tflite')).map((f) => join(dir, f)).sort() : []);
+const ALL = [...models(join(FIXTURES, 'models')), ...models(join(CORPUS, 'tflite'))];
+
+/** Run a TFLite fixture through IR → ONNX → onnxruntime on the 1000-image test subset. */
+async function viaOnnx(file: string): Promise<{ y: Float32Array; labels: Int32Array; cols: number }> {
+  const g = importTfliteBytes(readFileSync(file), file);
+  const runner = await createOnnxRunner(exportOnnxBytes(g), feedInputs(g), g.outputs);
+  const data = prepareFeeds(await loadDataset(TEST_NPZ), feedInputs(g), { batch: 100 });
+  const parts: Float32Array[] = [];
+  for (const b of data.batches()) parts.push(toFloat32((await runner.run(b.feeds)).get(g.outputs[0]!.name)!).slice());
+  await runner.dispose();
+  const y = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    y.set(p, o);
+    o += p.length;
+  }
+  return { y, labels: data.labels!, cols: y.length / data.count };
+}
+
+function reference(name: string): Float32Array {
+  return toFloat32(parseNpz(readFileSync(join(FIXTURES, 'reference', `${name}.npz`))).get('y')!);
+}
+
+describe('TFLite import', () => {
+  for (const file of ALL) {
+    it(`${file.split('/').slice(-2).join('/')} imports into a valid IR graph`, () => {
+      const g = importTfliteBytes(readFileSync(file), file);
+      const issues = validateGraph(g).filter((i) => i.severity === 'error');
+      assert.deepEqual(issues, []);
+      assert.equal(g.metadata.sourceFormat, 'tflite');
+    });
+  }
+
+  it('float32 fixtures through ONNX match the official interpreter outputs (≤ 1e-5)', async () => {
+    for (const m of ['fmnist_cnn_float32', 'fmnist_mlp_float32']) {
+      const { y } = await viaOnnx(join(FIXTURES, 'models', `${m}.tflite`));
+      const ref = reference(`${m}_tflite`);
+      let max = 0;
+      for (let i = 0; i < y.length; i++) max = Math.max(max, Math.abs(y[i]! - ref[i]!));
+      assert.ok(max <= 1e-5, `${m}: max |diff| ${max}`);
+    }
+  });
+
+  it('an int8 fixture imports as QDQ and keeps its accuracy and predictions', async () => {
+    const file = join(FIXTURES, 'models', 'fmnist_cnn_int8.tflite');
+    const g = importTfliteBytes(readFileSync(file), file);
+    const conv = g.nodes.find((n) => n.op === 'Conv')!;
+    const dq = g.nodes.find((n) => n.outputs.includes(conv.inputs[1]!))!;
+    assert.equal(dq.op, 'DequantizeLinear');
+    assert.equal(g.initializers.get(dq.inputs[0]!)!.dtype, 'int8');
+    assert.equal(g.initializers.get(dq.inputs[1]!)!.shape[0], 16, 'per-channel scales');
+    const { y, labels, cols } = await viaOnnx(file);
+    const pred = argmaxRows(y, labels.length, cols);
+    const refPred = argmaxRows(reference('fmnist_cnn_int8_tflite'), labels.length, cols);
+    let agree = 0;
+    let correct = 0;
+    for (let i = 0; i < pred.length; i++) {
+      if (pred[i] === refPred[i]) agree++;
+      if (pred[i] === labels[i]) correct++;
+    }
+    assert.ok(agree / pred.length >= 0.99, `agreement ${agree / pred.length}`);
+    assert.ok(correct / pred.length >= 0.905, `accuracy ${correct / pred.length}`);
+  });
+
+  it('mlopt inspect shows TFLite ops, tensors and quantization', () => {
+    const r = runCli(['inspect', join(FIXTURES, 'models', 'fmnist_cnn_int8.tflite'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.quantized, true);
+    assert.equal(j.inputs[0].name, 'serving_default_input:0');
+    assert.deepEqual(j.inputs[0].shape, ['batch', 28, 28, 1]);
+    assert.ok(j.ops.Conv === 2 && j.ops.MaxPool === 2);
+  });
+
+  it('convert --to onnx refuses a TFLite op with no ONNX mapping, naming it', () => {
+    const f = join(CORPUS, 'tflite', 'tflm_mnist_lstm_float.tflite');
+    if (!existsSync(f)) return;
+    const out = join(tempDir(), 'x.onnx');
+    const r = runCli(['convert', f, '--to', 'onnx', '-o', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /UNIDIRECTIONAL_SEQUENCE_LSTM .* has no ONNX mapping/);
+    assert.ok(!existsSync(out));
+  });
+});
