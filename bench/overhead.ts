@@ -46,7 +46,7 @@ for (const batch of [1, 32]) {
   const feeds = randomFeeds(feedInputs(m.graph), batch, 1);
   const input: Record<string, import('onnxruntime-node').Tensor> = {};
   for (const [name, t] of feeds) input[name] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape);
-  const prepared = runner.prepare(feeds);
+  const prepared = await runner.prepare(feeds);
   const ratios: number[] = [];
   const bares: number[] = [];
   const mls: number[] = [];

@@ -119,7 +119,7 @@ const firstBatch = (data: PreparedData): Map<string, Tensor> => data.batches()[S
 async function timeAlone(path: string, feeds: Map<string, Tensor>, warmup: number, runs: number): Promise<LatencyStats> {
   const r = await runnerFor(path);
   try {
-    return latencyStats(await timeRuns(r, r.prepare(feeds), warmup, runs));
+    return latencyStats(await timeRuns(r, await r.prepare(feeds), warmup, runs));
   } finally {
     await r.dispose();
   }
@@ -234,7 +234,7 @@ if (ortPython && mloptInt8) {
         const runner = await runnerFor(path);
         const out = await outputsOf(runner, data);
         ref ??= out;
-        const prepared = runner.prepare(feeds);
+        const prepared = await runner.prepare(feeds);
         await timeRuns(runner, prepared, WARMUP, 0); // warm-up only
         models.push({
           name, path, runner, prepared, samples: [], blockP50: [],

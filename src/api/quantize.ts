@@ -244,7 +244,7 @@ async function measurePair(models: Array<{ bytes: Uint8Array; graph: Graph }>, f
   const runners: Runner[] = [];
   try {
     for (const m of models) runners.push(await createOnnxRunner(m.bytes, feedInputs(m.graph), m.graph.outputs, ro));
-    const prepared = runners.map((r) => r.prepare(feeds));
+    const prepared = await Promise.all(runners.map((r) => r.prepare(feeds)));
     const samples: number[][] = runners.map(() => []);
     const blocks = Math.min(10, runs);
     for (let b = 0; b < blocks; b++) {

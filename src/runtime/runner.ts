@@ -31,6 +31,7 @@ export interface Runner {
   run(feeds: Feeds): Promise<Map<string, Tensor>>;
   /** Convert feeds to the engine's tensors. May return a promise (LiteRT.js compiles the model for
    *  the feeds' batch size here): await it before timing `runPrepared`. */
+  /** may return a promise (LiteRT compiles a model per batch size): await it */
   prepare(feeds: Feeds): unknown;
   runPrepared(prepared: unknown): Promise<unknown>;
   dispose(): Promise<void>;
