@@ -319,7 +319,9 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
 
   const model = await loadModel(input);
   const format = resolveTarget(model.format, opts.to);
-  if (format !== 'onnx') throw new MloptError('UNSUPPORTED', `mlopt quantize writes ONNX in this version (got --to ${format})`);
+  if (format !== 'onnx') {
+    throw new MloptError('UNSUPPORTED', `mlopt quantize writes ONNX in this version (${opts.to ? `got --to ${format}` : `the input is ${model.format}`})`, opts.to ? undefined : 'add --to onnx');
+  }
   const output = opts.output ?? defaultOutput(input, opts.mode === 'float16' ? 'fp16' : opts.mode, format);
   assertNotQuantized(model.graph, input);
   const inputs = feedInputs(model.graph);
@@ -396,7 +398,8 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
 
   // evaluate: labelled eval data, else calibration data, else random inputs
   const t1 = performance.now();
-  const floatBytes = model.bytes ?? exportOnnxBytes(model.graph);
+  // the float reference runs in onnxruntime too: a non-ONNX input is measured as its ONNX export
+  const floatBytes = model.format === 'onnx' && model.bytes ? model.bytes : exportOnnxBytes(model.graph);
   const evalData: PreparedData | Map<string, Tensor> = evalSet ?? calib ?? randomFeeds(inputs, batch);
   const evaluatedOn = { source: evalSet ? opts.evalData! : calib ? `${opts.calibrationData} (calibration samples)` : 'random inputs', samples: evalSet?.count ?? calib?.count ?? batch };
   progress(`evaluating the float model on ${evaluatedOn.samples} samples`);

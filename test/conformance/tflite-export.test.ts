@@ -1,0 +1,46 @@
+/**
+ * Conformance: .tflite files that mlopt writes from ONNX models load in the official TFLite
+ * interpreter (tflite_ref.py) and compute what onnxruntime computes on the source model.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadDataset, prepareFeeds, writeNpy } from '../../src/data/index.js';
+import { importOnnxBytes } from '../../src/formats/onnx/import.js';
+import { feedInputs } from '../../src/ir/graph.js';
+import { toFloat32 } from '../../src/ir/tensor.js';
+import { createOnnxRunner } from '../../src/runtime/onnxruntime.js';
+import { FIXTURES, ROOT, TEST_NPZ, runCli, tempDir } from '../helpers.js';
+
+const PY = process.env.MLOPT_PYTHON ?? 'python3';
+const SCRIPT = join(ROOT, 'test', 'conformance', 'tflite_ref.py');
+const probe = spawnSync(PY, [SCRIPT, 'backend'], { encoding: 'utf8' });
+const PY_SKIP = probe.status === 0 ? false : `${PY} has no TFLite interpreter (pip install -r test/conformance/requirements.txt)`;
+
+for (const [m, tol] of [['fmnist_cnn.onnx', 1e-5], ['fmnist_mlp.onnx', 1e-5], ['fmnist_torch_cnn.onnx', 1e-4]] as const) {
+  test(`mlopt convert ${m} --to tflite runs in the official interpreter like onnxruntime runs the source`, { skip: PY_SKIP }, async () => {
+    const src = join(FIXTURES, 'models', m);
+    const dir = tempDir();
+    const out = join(dir, 'm.tflite');
+    const r = runCli(['convert', src, '--to', 'tflite', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const g = importOnnxBytes(readFileSync(src));
+    const data = prepareFeeds(await loadDataset(TEST_NPZ), feedInputs(g), { batch: 200 });
+    const b = data.batches()[Symbol.iterator]().next().value!;
+    const x = b.feeds.values().next().value!;
+    const ort = await createOnnxRunner(readFileSync(src), feedInputs(g), g.outputs);
+    const ref = toFloat32((await ort.run(b.feeds)).get(g.outputs[0]!.name)!);
+    await ort.dispose();
+    const npy = join(dir, 'x.npy');
+    writeFileSync(npy, writeNpy(x));
+    const p = spawnSync(PY, [SCRIPT, 'run', out, npy, '--batch', String(b.size)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(p.status, 0, p.stderr + p.stdout);
+    const got = (JSON.parse(p.stdout) as { outputs: Array<{ values: number[] }> }).outputs[0]!.values;
+    assert.equal(got.length, ref.length);
+    let max = 0;
+    for (let i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(ref[i]! - got[i]!));
+    assert.ok(max <= tol, `max |diff| ${max} > ${tol}`);
+  });
+}
