@@ -133,3 +133,16 @@ export function node(name: string, op: string, inputs: string[], outputs: string
 }
 
 export { feedInputs };
+
+/** Drop initializers that no node, graph output or graph input reads any more. Edits `g`. */
+export function pruneInitializers(g: Graph): void {
+  const read = new Set<string>();
+  for (const n of g.nodes) for (const x of n.inputs) read.add(x);
+  for (const o of g.outputs) read.add(o.name);
+  for (const k of [...g.initializers.keys()]) {
+    if (!read.has(k) && !g.inputs.some((v) => v.name === k)) {
+      g.initializers.delete(k);
+      g.initializerInfo?.delete(k);
+    }
+  }
+}

@@ -10,7 +10,7 @@ import type { Graph, Layout, Node } from '../ir/graph.js';
 import { attrInt, attrInts } from '../ir/graph.js';
 import { getOp, inferGraphTypes } from '../ir/ops/index.js';
 import type { Tensor } from '../ir/tensor.js';
-import { NameAllocator, copyGraph, producersOf } from '../ir/edit.js';
+import { NameAllocator, copyGraph, producersOf, pruneInitializers } from '../ir/edit.js';
 
 const ints = (value: number[]) => ({ type: 'ints' as const, value });
 
@@ -243,9 +243,7 @@ function removeDead(g: Graph): boolean {
     removed = true;
   }
   if (removed) {
-    const read = new Set<string>(g.outputs.map((o) => o.name));
-    for (const n of g.nodes) for (const x of n.inputs) read.add(x);
-    for (const k of [...g.initializers.keys()]) if (!read.has(k) && !g.inputs.some((v) => v.name === k)) g.initializers.delete(k);
+    pruneInitializers(g);
     const produced = new Set(g.nodes.flatMap((n) => n.outputs));
     g.valueInfo = g.valueInfo.filter((v) => produced.has(v.name) || g.inputs.some((i) => i.name === v.name));
   }

@@ -14,7 +14,7 @@ import { viewBytes } from '../../ir/dtype.js';
 import type { Attr, Graph, Node, QuantParams, Value } from '../../ir/graph.js';
 import { createGraph } from '../../ir/graph.js';
 import type { Dim, Tensor } from '../../ir/tensor.js';
-import { NameAllocator } from '../../ir/edit.js';
+import { NameAllocator, pruneInitializers } from '../../ir/edit.js';
 import { transposeData } from '../../data/npy.js';
 import { MloptError } from '../../util/errors.js';
 import { builtinOpName, decodeTflite, opcodeOf } from './codec.js';
@@ -607,9 +607,7 @@ export function importTflite(model: TfliteModel, source = 'model'): Graph {
   });
   g.nodes = nodes;
   // weights that were re-laid-out leave their TFLite-order originals unread
-  const read = new Set<string>(g.outputs.map((v) => v.name));
-  for (const n of nodes) for (const i of n.inputs) read.add(i);
-  for (const name of [...g.initializers.keys()]) if (!read.has(name)) g.initializers.delete(name);
+  pruneInitializers(g);
   // quantization parameters of every tensor, for inspect
   tensors.forEach((t, i) => {
     const q = quantOf(t);

@@ -15,7 +15,7 @@ import type { Tensor } from '../../ir/tensor.js';
 import { toFloat32 } from '../../ir/tensor.js';
 import { MloptError } from '../../util/errors.js';
 import { quantizeWeightsSymmetric } from './calibrate.js';
-import { NameAllocator, constantOf, copyGraph, node as mkNode } from '../../ir/edit.js';
+import { NameAllocator, constantOf, copyGraph, node as mkNode, pruneInitializers } from '../../ir/edit.js';
 
 export interface DynamicOptions {
   perChannel?: boolean;
@@ -199,15 +199,7 @@ export function quantizeDynamic(g0: Graph, opts: DynamicOptions = {}): DynamicRe
   g.nodes = out;
 
   // drop the float weights that nothing reads any more
-  const read = new Set<string>();
-  for (const n of g.nodes) for (const x of n.inputs) read.add(x);
-  for (const o of g.outputs) read.add(o.name);
-  for (const k of [...g.initializers.keys()]) {
-    if (!read.has(k) && !g.inputs.some((v) => v.name === k)) {
-      g.initializers.delete(k);
-      g.initializerInfo?.delete(k);
-    }
-  }
+  pruneInitializers(g);
   for (const [r, count] of reasonsSeen) if (!r.endsWith('excluded')) notes.push(`${count} node(s) kept float — ${r}`);
   return { graph: g, quantizedNodes, keptFloat, notes };
 }

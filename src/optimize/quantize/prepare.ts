@@ -10,7 +10,7 @@ import { attrFloat, attrInt } from '../../ir/graph.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { toFloat32 } from '../../ir/tensor.js';
 import { inferGraphTypes } from '../../ir/ops/index.js';
-import { NameAllocator, constantNodesToInitializers, constantOf, consumersOf, copyGraph, producersOf } from '../../ir/edit.js';
+import { NameAllocator, constantNodesToInitializers, constantOf, consumersOf, copyGraph, producersOf, pruneInitializers } from '../../ir/edit.js';
 
 export interface PrepareResult {
   graph: Graph;
@@ -121,16 +121,4 @@ function fuseMatMulAdd(g: Graph): number {
     g.valueInfo = g.valueInfo.filter((v) => produced.has(v.name) || g.initializers.has(v.name) || g.inputs.some((i) => i.name === v.name));
   }
   return drop.size;
-}
-
-function pruneInitializers(g: Graph): void {
-  const read = new Set<string>();
-  for (const n of g.nodes) for (const x of n.inputs) read.add(x);
-  for (const o of g.outputs) read.add(o.name);
-  for (const k of [...g.initializers.keys()]) {
-    if (!read.has(k) && !g.inputs.some((v) => v.name === k)) {
-      g.initializers.delete(k);
-      g.initializerInfo?.delete(k);
-    }
-  }
 }

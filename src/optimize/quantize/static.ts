@@ -25,7 +25,7 @@ import { toFloat32 } from '../../ir/tensor.js';
 import { inferGraphTypes } from '../../ir/ops/index.js';
 import { MloptError } from '../../util/errors.js';
 import { affineParams, quantizeWeightsSymmetric, roundHalfEven } from './calibrate.js';
-import { NameAllocator, constantOf, consumersOf, copyGraph, node as mkNode, producersOf } from '../../ir/edit.js';
+import { NameAllocator, constantOf, consumersOf, copyGraph, node as mkNode, producersOf, pruneInitializers } from '../../ir/edit.js';
 
 export type ActivationType = 'uint8' | 'int8';
 
@@ -437,15 +437,7 @@ export function applyStatic(g0: Graph, plan: StaticPlan, ranges: Map<string, Ran
   // tensor's producer, so the node order stays topological)
 
   // drop float initializers no longer read by anything
-  const read = new Set<string>();
-  for (const n of g.nodes) for (const x of n.inputs) read.add(x);
-  for (const o of g.outputs) read.add(o.name);
-  for (const name of [...g.initializers.keys()]) {
-    if (!read.has(name) && !g.inputs.some((v) => v.name === name)) {
-      g.initializers.delete(name);
-      g.initializerInfo?.delete(name);
-    }
-  }
+  pruneInitializers(g);
   // value_info of folded producer outputs no longer exists
   const produced = new Set<string>();
   for (const n of g.nodes) for (const o of n.outputs) produced.add(o);
