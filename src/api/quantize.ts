@@ -176,9 +176,18 @@ interface EvalOut {
   samples: number;
 }
 
+/** The runtime that consumes an artifact of `format`: onnxruntime for ONNX, LiteRT.js for TFLite. */
+async function openRunner(format: string, bytes: Uint8Array, g: Graph, ro: RunnerOptions): Promise<Runner> {
+  if (format === 'tflite') {
+    const { createLiteRtRunner } = await import('../runtime/litert.js');
+    return createLiteRtRunner(bytes, ro);
+  }
+  return createOnnxRunner(bytes, feedInputs(g), g.outputs, ro);
+}
+
 /** Run `bytes` over all batches; concatenate every graph output (as float32). */
-async function evaluate(bytes: Uint8Array, g: Graph, data: PreparedData | Map<string, Tensor>, ro: RunnerOptions): Promise<EvalOut> {
-  const runner = await createOnnxRunner(bytes, feedInputs(g), g.outputs, ro);
+async function evaluate(bytes: Uint8Array, g: Graph, data: PreparedData | Map<string, Tensor>, ro: RunnerOptions, format = 'onnx'): Promise<EvalOut> {
+  const runner = await openRunner(format, bytes, g, ro);
   try {
     const chunks = new Map<string, Float32Array[]>();
     const labels: Int32Array[] = [];
@@ -240,10 +249,10 @@ function agreement(a: Int32Array, b: Int32Array): number {
 
 /** p50 latency of two models with the same feeds and settings, timed in alternating blocks so
  *  that machine noise (other processes, frequency changes) hits both alike. */
-async function measurePair(models: Array<{ bytes: Uint8Array; graph: Graph }>, feeds: Map<string, Tensor>, ro: RunnerOptions, warmup: number, runs: number): Promise<{ stats: Array<ReturnType<typeof latencyStats>>; engine: string }> {
+async function measurePair(models: Array<{ bytes: Uint8Array; graph: Graph }>, feeds: Map<string, Tensor>, ro: RunnerOptions, warmup: number, runs: number, format = 'onnx'): Promise<{ stats: Array<ReturnType<typeof latencyStats>>; engine: string }> {
   const runners: Runner[] = [];
   try {
-    for (const m of models) runners.push(await createOnnxRunner(m.bytes, feedInputs(m.graph), m.graph.outputs, ro));
+    for (const m of models) runners.push(await openRunner(format, m.bytes, m.graph, ro));
     const prepared = await Promise.all(runners.map((r) => r.prepare(feeds)));
     const samples: number[][] = runners.map(() => []);
     const blocks = Math.min(10, runs);
@@ -319,8 +328,11 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
 
   const model = await loadModel(input);
   const format = resolveTarget(model.format, opts.to);
-  if (format !== 'onnx') {
-    throw new MloptError('UNSUPPORTED', `mlopt quantize writes ONNX in this version (${opts.to ? `got --to ${format}` : `the input is ${model.format}`})`, opts.to ? undefined : 'add --to onnx');
+  if (format !== 'onnx' && !(format === 'tflite' && opts.mode !== 'int8')) {
+    throw new MloptError('UNSUPPORTED', `mlopt quantize --${opts.mode} writes ONNX${opts.mode === 'int8' ? '' : ' or TFLite'} in this version (${opts.to ? `got --to ${format}` : `the input is ${model.format}`})`, opts.to ? 'full-integer int8 TFLite output is not implemented yet; --float16 and --dynamic can write TFLite' : 'add --to onnx');
+  }
+  if (format === 'tflite' && (opts.reportLayers || opts.maxAccuracyDrop !== undefined)) {
+    throw new MloptError('USAGE', '--report-layers and --max-accuracy-drop are not available with --to tflite in this version');
   }
   const output = opts.output ?? defaultOutput(input, opts.mode === 'float16' ? 'fp16' : opts.mode, format);
   assertNotQuantized(model.graph, input);
@@ -365,6 +377,15 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
         });
       return { graph: r.graph, bytes: exportOnnxBytes(r.graph), quantizedNodes: r.quantizedNodes, keptFloat: r.keptFloat, probes, notes: [...r.notes, ...(r.folded.length ? [`folded ${r.folded.length} Relu/Clip node(s) into the preceding int8 op`] : [])] };
     };
+  } else if (format === 'tflite') {
+    // float16 / dynamic-range TFLite: the IR stays float; the exporter stores the weights
+    if (opts.exclude?.length) throw new MloptError('USAGE', '--exclude is not available with --to tflite in this version');
+    const { exportTflite } = await import('../formats/tflite/export.js');
+    build = () => {
+      const r = exportTflite(src, { weights: opts.mode === 'float16' ? 'float16' : 'dynamic' });
+      const weighted = src.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul').map((n) => ({ node: n.name, op: n.op }));
+      return { graph: src, bytes: r.bytes, quantizedNodes: weighted, keptFloat: [], probes: [], notes: r.notes };
+    };
   } else if (opts.mode === 'dynamic') {
     build = (extra) => {
       const r = quantizeDynamic(src, { perChannel: !opts.perTensor, conv: opts.dynamicConv ?? 'weight-only', exclude: (n) => extra.has(n.name) || !!userExclude?.(n) });
@@ -399,20 +420,25 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   // evaluate: labelled eval data, else calibration data, else random inputs
   const t1 = performance.now();
   // the float reference runs in onnxruntime too: a non-ONNX input is measured as its ONNX export
-  const floatBytes = model.format === 'onnx' && model.bytes ? model.bytes : exportOnnxBytes(model.graph);
+  // (for TFLite output: the float32 TFLite export of the same graph, in the same runtime)
+  let floatBytes = model.format === 'onnx' && model.bytes ? model.bytes : exportOnnxBytes(model.graph);
+  if (format === 'tflite') {
+    const { exportTflite } = await import('../formats/tflite/export.js');
+    floatBytes = model.format === 'tflite' && model.bytes ? model.bytes : exportTflite(src).bytes;
+  }
   const evalData: PreparedData | Map<string, Tensor> = evalSet ?? calib ?? randomFeeds(inputs, batch);
   const evaluatedOn = { source: evalSet ? opts.evalData! : calib ? `${opts.calibrationData} (calibration samples)` : 'random inputs', samples: evalSet?.count ?? calib?.count ?? batch };
   progress(`evaluating the float model on ${evaluatedOn.samples} samples`);
-  const fEval = await evaluate(floatBytes, model.graph, evalData, ro);
+  const fEval = await evaluate(floatBytes, model.graph, evalData, ro, format);
   const firstOut = model.graph.outputs[0]!.name;
   const fPred = top1(fEval.outputs.get(firstOut) ?? new Float32Array(), fEval.samples);
   const fAcc = fEval.labels ? agreement(fPred, fEval.labels) : undefined;
   const evalBuilt = async (b: Built): Promise<{ e: EvalOut; acc?: number }> => {
     let e: EvalOut;
     try {
-      e = await evaluate(b.bytes, b.graph, evalData, ro);
+      e = await evaluate(b.bytes, b.graph, evalData, ro, format);
     } catch (err) {
-      throw new MloptError('RUNTIME', `the quantized model does not run in onnxruntime: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'nothing was written; please report this with the model', { cause: err });
+      throw new MloptError('RUNTIME', `the quantized model does not run in ${format === 'tflite' ? 'LiteRT' : 'onnxruntime'}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'nothing was written; please report this with the model', { cause: err });
     }
     const p = top1(e.outputs.get(firstOut) ?? new Float32Array(), e.samples);
     return { e, ...(e.labels ? { acc: agreement(p, e.labels) } : {}) };
@@ -470,7 +496,7 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   const warmup = opts.warmup ?? 5;
   const runs = opts.runs ?? 50;
   progress('timing the float and the quantized model');
-  const lat = await measurePair([{ bytes: floatBytes, graph: model.graph }, built], feeds, ro, warmup, runs);
+  const lat = await measurePair([{ bytes: floatBytes, graph: model.graph }, built], feeds, ro, warmup, runs, format);
   const fl = { stats: lat.stats[0]!, engine: lat.engine };
   const ql = { stats: lat.stats[1]!, engine: lat.engine };
   const evaluationMs = performance.now() - t1;

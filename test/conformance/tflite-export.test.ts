@@ -44,3 +44,29 @@ for (const [m, tol] of [['fmnist_cnn.onnx', 1e-5], ['fmnist_mlp.onnx', 1e-5], ['
     assert.ok(max <= tol, `max |diff| ${max} > ${tol}`);
   });
 }
+
+for (const mode of ['float16', 'dynamic'] as const) {
+  test(`mlopt quantize --${mode} --to tflite: the official interpreter gives the accuracy mlopt measured in LiteRT.js`, { skip: PY_SKIP }, async () => {
+    const src = join(FIXTURES, 'models', 'fmnist_cnn.onnx');
+    const dir = tempDir();
+    const out = join(dir, 'q.tflite');
+    const r = runCli(['quantize', src, `--${mode}`, '--to', 'tflite', '--eval-data', TEST_NPZ, '-o', out, '--runs', '2', '--warmup', '0', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const mine = (JSON.parse(r.stdout) as { quantized: { accuracy: number } }).quantized.accuracy;
+    const g = importOnnxBytes(readFileSync(src));
+    const data = prepareFeeds(await loadDataset(TEST_NPZ), feedInputs(g), { batch: 1000 });
+    const b = data.batches()[Symbol.iterator]().next().value!;
+    const npy = join(dir, 'x.npy');
+    writeFileSync(npy, writeNpy(b.feeds.values().next().value!));
+    const p = spawnSync(PY, [SCRIPT, 'run', out, npy, '--batch', String(b.size)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    assert.equal(p.status, 0, p.stderr + p.stdout);
+    const y = (JSON.parse(p.stdout) as { outputs: Array<{ values: number[] }> }).outputs[0]!.values;
+    const labels = b.labels!;
+    let correct = 0;
+    for (let i = 0; i < labels.length; i++) {
+      const row = y.slice(i * 10, i * 10 + 10);
+      if (row.indexOf(Math.max(...row)) === labels[i]) correct++;
+    }
+    assert.ok(Math.abs(correct / labels.length - mine) <= 0.002, `interpreter ${correct / labels.length} vs mlopt ${mine}`);
+  });
+}

@@ -20,7 +20,8 @@ import { prepareForQuantization } from '../../optimize/quantize/prepare.js';
 import { inferGraphTypes } from '../../ir/ops/index.js';
 import type { Dim, Tensor } from '../../ir/tensor.js';
 import { toFloat32 } from '../../ir/tensor.js';
-import { transposeData } from '../../data/npy.js';
+import { toFloat16Bits, transposeData } from '../../data/npy.js';
+import { quantizeWeightsSymmetric } from '../../optimize/quantize/calibrate.js';
 import { convertLayout } from '../../passes/layout.js';
 import { MloptError } from '../../util/errors.js';
 import { encodeTflite, makeOperatorCode } from './codec.js';
@@ -34,11 +35,22 @@ export interface TfliteExportResult {
   notes: string[];
 }
 
-export function exportTfliteBytes(g0: Graph): Uint8Array {
-  return exportTflite(g0).bytes;
+export interface TfliteExportOptions {
+  /**
+   * How Conv / depthwise Conv / FULLY_CONNECTED constants are stored:
+   * 'float32'; 'float16' (weights and biases as float16 behind DEQUANTIZE ops, as the official
+   * converter's float16 mode writes them); 'dynamic' (dynamic-range: weights int8, symmetric,
+   * per output channel, read by TFLite's hybrid kernels; biases and activations stay float32).
+   */
+  weights?: 'float32' | 'float16' | 'dynamic';
 }
 
-export function exportTflite(g0: Graph): TfliteExportResult {
+export function exportTfliteBytes(g0: Graph, opts: TfliteExportOptions = {}): Uint8Array {
+  return exportTflite(g0, opts).bytes;
+}
+
+export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteExportResult {
+  const weightMode = opts.weights ?? 'float32';
   const notes: string[] = [];
   const foreign = g0.nodes.find((n) => n.domain !== '' && n.domain !== 'tflite');
   if (foreign) throw new MloptError('UNSUPPORTED', `op ${foreign.domain}:${foreign.op} (node "${foreign.name}") has no TFLite mapping`);
@@ -81,6 +93,26 @@ export function exportTflite(g0: Graph): TfliteExportResult {
   };
   const constTensor = (hint: string, t: Tensor): number => addTensor(names.derive(hint), t.dtype, t.shape, bytesOf(t.data as NumericArray));
   const i32 = (hint: string, values: number[]): number => constTensor(hint, { dtype: 'int32', shape: [values.length], data: Int32Array.from(values) });
+  /** A Conv / FC weight (`axis` = its output-channel axis in TFLite order) or bias, stored per `weightMode`. */
+  const weightTensor = (hint: string, t: Tensor, axis: number | undefined): number => {
+    if (weightMode === 'float16') {
+      const f = toFloat32(t);
+      const h = new Uint16Array(f.length);
+      for (let i = 0; i < f.length; i++) h[i] = toFloat16Bits(f[i]!);
+      const half = constTensor(`${hint}_fp16`, { dtype: 'float16', shape: t.shape, data: h });
+      const out = addTensor(names.derive(hint), 'float32', t.shape);
+      emit('DEQUANTIZE', [half], [out]);
+      return out;
+    }
+    if (weightMode === 'dynamic' && axis !== undefined) {
+      // axis -1: per-tensor
+      const { scales, q } = quantizeWeightsSymmetric(toFloat32(t), t.shape as number[], axis < 0 ? undefined : axis);
+      const i = constTensor(`${hint}_int8`, { dtype: 'int8', shape: t.shape, data: q });
+      tensors[i]!.quantization = { scale: Array.from(scales), zeroPoint: Array.from(scales, () => 0n), quantizedDimension: Math.max(0, axis) };
+      return i;
+    }
+    return constTensor(hint, t);
+  };
 
   // ---- operators
   const opcodes: TfliteOperatorCode[] = [];
@@ -156,15 +188,17 @@ export function exportTflite(g0: Graph): TfliteExportResult {
         const strides = attrInts(n, 'strides') ?? [1, 1];
         const dil = attrInts(n, 'dilations') ?? [1, 1];
         const pad = padding(n, kernel);
-        const bias = n.inputs[2] ? x(2) : constTensor(`${n.name}_bias`, { dtype: 'float32', shape: [ws[0]!], data: new Float32Array(ws[0]!) });
+        const b = constOf(2);
+        if (n.inputs[2] && !b) fail(n, 'the bias must be a constant');
+        const bias = weightTensor(`${n.inputs[2] || `${n.name}_bias`}`, b ?? { dtype: 'float32', shape: [ws[0]!], data: new Float32Array(ws[0]!) }, undefined);
         const common = { padding: pad, strideW: strides[1]!, strideH: strides[0]!, fusedActivationFunction: actOf(n), dilationWFactor: dil[1]!, dilationHFactor: dil[0]! };
         if (group === 1) {
           const data = transposeData(toFloat32(w!), ws, [0, 2, 3, 1]); // OIHW → OHWI
-          const wi = constTensor(`${n.inputs[1]}_ohwi`, { dtype: 'float32', shape: [ws[0]!, ws[2]!, ws[3]!, ws[1]!], data });
+          const wi = weightTensor(`${n.inputs[1]}_ohwi`, { dtype: 'float32', shape: [ws[0]!, ws[2]!, ws[3]!, ws[1]!], data }, 0);
           emit('CONV_2D', [x(0), wi, bias], [y()], { type: 'Conv2DOptions', ...common });
         } else if (group === cin && ws[1] === 1) {
           const data = transposeData(toFloat32(w!), ws, [1, 2, 3, 0]); // [M,1,kh,kw] → [1,kh,kw,M]
-          const wi = constTensor(`${n.inputs[1]}_1hwo`, { dtype: 'float32', shape: [1, ws[2]!, ws[3]!, ws[0]!], data });
+          const wi = weightTensor(`${n.inputs[1]}_1hwo`, { dtype: 'float32', shape: [1, ws[2]!, ws[3]!, ws[0]!], data }, 3);
           emit('DEPTHWISE_CONV_2D', [x(0), wi, bias], [y()], { type: 'DepthwiseConv2DOptions', ...common, depthMultiplier: ws[0]! / cin });
         } else fail(n, `grouped convolution (group ${group}) is not supported`);
         break;
@@ -177,15 +211,17 @@ export function exportTflite(g0: Graph): TfliteExportResult {
         const transB = n.op === 'Gemm' ? attrInt(n, 'transB', 0) : 0;
         const [r0, r1] = w!.shape as [number, number];
         const wOI = transB ? w! : { dtype: 'float32' as const, shape: [r1, r0], data: transposeData(toFloat32(w!), [r0, r1], [1, 0]) };
-        const wi = transB ? x(1) : constTensor(`${n.inputs[1]}_oi`, wOI);
+        // dynamic range: one scale per tensor — TFLite's hybrid FULLY_CONNECTED reads only the first
+        // scale of a per-channel weight (measured: garbage outputs in TF 2.15's interpreter)
+        const wi = weightTensor(`${n.inputs[1]}_oi`, wOI, weightMode === 'dynamic' ? -1 : 0);
         const ins = [x(0), wi];
         if (n.op === 'Gemm' && n.inputs[2]) {
           const c = constOf(2);
           if (!c || (c.shape as number[]).reduce((a, b) => a * b, 1) !== wOI.shape[0]) fail(n, 'the bias must be a constant of one value per output');
-          ins.push(constTensor(`${n.inputs[2]}_1d`, { dtype: 'float32', shape: [wOI.shape[0]!], data: toFloat32(c!) }));
+          ins.push(weightTensor(`${n.inputs[2]}_1d`, { dtype: 'float32', shape: [wOI.shape[0]!], data: toFloat32(c!) }, undefined));
         } else ins.push(-1);
         const rank = shapeOf(n.inputs[0]!)?.length ?? 2;
-        emit('FULLY_CONNECTED', ins, [y()], { type: 'FullyConnectedOptions', fusedActivationFunction: actOf(n), keepNumDims: rank > 2 });
+        emit('FULLY_CONNECTED', ins, [y()], { type: 'FullyConnectedOptions', fusedActivationFunction: actOf(n), keepNumDims: rank > 2, asymmetricQuantizeInputs: weightMode === 'dynamic' });
         break;
       }
       case 'MaxPool':

@@ -76,3 +76,29 @@ describe('TFLite export (float32)', () => {
     }
   });
 });
+
+describe('mlopt quantize --to tflite (float16, dynamic range)', () => {
+  for (const [mode, maxRatio, maxDrop] of [['float16', 0.52, 0.1], ['dynamic', 0.27, 1.0]] as const) {
+    it(`--${mode}: size × ≤ ${maxRatio}, accuracy drop ≤ ${maxDrop} points, measured in LiteRT`, () => {
+      const out = join(tempDir(), `q.${mode}.tflite`);
+      const r = runCli(['quantize', model('fmnist_cnn.onnx'), `--${mode}`, '--to', 'tflite', '--eval-data', TEST_NPZ, '-o', out, '--runs', '3', '--warmup', '1', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as { sizeRatio: number; accuracyDrop: number; engine: string; format: string };
+      assert.equal(j.format, 'tflite');
+      assert.match(j.engine, /^litert/);
+      assert.ok(j.sizeRatio <= maxRatio, `size ratio ${j.sizeRatio}`);
+      assert.ok(j.accuracyDrop <= maxDrop, `drop ${j.accuracyDrop}`);
+      const t = decodeTflite(readFileSync(out));
+      const types = new Set(t.subgraphs[0]!.tensors.filter((x) => t.buffers[x.buffer]?.data.byteLength).map((x) => x.type));
+      assert.ok(types.has(mode === 'float16' ? 1 : 9), `weights stored as ${mode}`);
+    });
+  }
+
+  it('--int8 --to tflite says it is not implemented yet, writes nothing', () => {
+    const out = join(tempDir(), 'q.tflite');
+    const r = runCli(['quantize', model('fmnist_cnn.onnx'), '--int8', '--calibration-data', TEST_NPZ, '--to', 'tflite', '-o', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /full-integer int8 TFLite output is not implemented yet/);
+    assert.ok(!existsSync(out));
+  });
+});
