@@ -328,11 +328,14 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
 
   const model = await loadModel(input);
   const format = resolveTarget(model.format, opts.to);
-  if (format !== 'onnx' && !(format === 'tflite' && opts.mode !== 'int8')) {
-    throw new MloptError('UNSUPPORTED', `mlopt quantize --${opts.mode} writes ONNX${opts.mode === 'int8' ? '' : ' or TFLite'} in this version (${opts.to ? `got --to ${format}` : `the input is ${model.format}`})`, opts.to ? 'full-integer int8 TFLite output is not implemented yet; --float16 and --dynamic can write TFLite' : 'add --to onnx');
+  if (format !== 'onnx' && format !== 'tflite') {
+    throw new MloptError('UNSUPPORTED', `mlopt quantize writes ONNX or TFLite (got --to ${format})`);
   }
-  if (format === 'tflite' && (opts.reportLayers || opts.maxAccuracyDrop !== undefined)) {
-    throw new MloptError('USAGE', '--report-layers and --max-accuracy-drop are not available with --to tflite in this version');
+  if (format === 'tflite' && opts.mode !== 'int8' && (opts.reportLayers || opts.maxAccuracyDrop !== undefined)) {
+    throw new MloptError('USAGE', `--report-layers and --max-accuracy-drop are not available with --${opts.mode} --to tflite in this version`);
+  }
+  if (format === 'tflite' && opts.activationType === 'uint8') {
+    throw new MloptError('USAGE', '--activation-type uint8 cannot be written to TFLite: its int8 kernels with per-channel weights take int8 activations');
   }
   const output = opts.output ?? defaultOutput(input, opts.mode === 'float16' ? 'fp16' : opts.mode, format);
   assertNotQuantized(model.graph, input);
@@ -359,7 +362,13 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   if (opts.mode === 'int8') {
     const opset = opsetVersion(src) ?? 0;
     if (opset < 10) throw new MloptError('UNSUPPORTED', `static int8 quantization needs ONNX opset ≥ 10 (this model has opset ${opset || 'none'})`, 'QuantizeLinear / DequantizeLinear appeared in opset 10; re-export the model with a newer opset');
-    const sopts = { perChannel: !opts.perTensor, activationType: opts.activationType ?? 'uint8', exclude: userExclude };
+    const sopts = {
+      perChannel: !opts.perTensor,
+      activationType: format === 'tflite' ? ('int8' as const) : (opts.activationType ?? 'uint8'),
+      exclude: userExclude,
+      target: format === 'tflite' ? ('tflite' as const) : ('onnx' as const),
+    };
+    const exportTflite = format === 'tflite' ? (await import('../formats/tflite/export.js')).exportTflite : undefined;
     const plan0 = planStatic(src, sopts);
     const cal = await calibrate(src, tensorsToCalibrate(plan0), calib!, { method: opts.calibrationMethod ?? 'minmax', ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}) }, ro, progress);
     calibrationMs = cal.ms;
@@ -375,7 +384,8 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
           const tensor = folded ? folded.outputs[0]! : p.node.outputs[0]!;
           return { node: p.node.name, op: p.node.op, tensor, probe: r.dequantized.get(tensor) ?? tensor };
         });
-      return { graph: r.graph, bytes: exportOnnxBytes(r.graph), quantizedNodes: r.quantizedNodes, keptFloat: r.keptFloat, probes, notes: [...r.notes, ...(r.folded.length ? [`folded ${r.folded.length} Relu/Clip node(s) into the preceding int8 op`] : [])] };
+      const bytes = exportTflite ? exportTflite(r.graph).bytes : exportOnnxBytes(r.graph);
+      return { graph: r.graph, bytes, quantizedNodes: r.quantizedNodes, keptFloat: r.keptFloat, probes, notes: [...r.notes, ...(r.folded.length ? [`folded ${r.folded.length} Relu/Clip node(s) into the preceding int8 op`] : [])] };
     };
   } else if (format === 'tflite') {
     // float16 / dynamic-range TFLite: the IR stays float; the exporter stores the weights
@@ -523,7 +533,7 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
     mode: opts.mode,
     settings: {
       ...(opts.mode === 'int8'
-        ? { perChannel: !opts.perTensor, activationType: opts.activationType ?? 'uint8', weightType: 'int8', calibrationMethod: opts.calibrationMethod ?? 'minmax', calibrationSamples: calib?.count, ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}) }
+        ? { perChannel: !opts.perTensor, activationType: format === 'tflite' ? 'int8' : (opts.activationType ?? 'uint8'), weightType: 'int8', calibrationMethod: opts.calibrationMethod ?? 'minmax', calibrationSamples: calib?.count, ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}) }
         : opts.mode === 'dynamic'
           ? { perChannel: !opts.perTensor, weightType: 'int8', conv: opts.dynamicConv ?? 'weight-only' }
           : { keepIoTypes: opts.keepIoTypes ?? true }),

@@ -45,12 +45,13 @@ for (const [m, tol] of [['fmnist_cnn.onnx', 1e-5], ['fmnist_mlp.onnx', 1e-5], ['
   });
 }
 
-for (const mode of ['float16', 'dynamic'] as const) {
+for (const mode of ['float16', 'dynamic', 'int8'] as const) {
   test(`mlopt quantize --${mode} --to tflite: the official interpreter gives the accuracy mlopt measured in LiteRT.js`, { skip: PY_SKIP }, async () => {
     const src = join(FIXTURES, 'models', 'fmnist_cnn.onnx');
     const dir = tempDir();
     const out = join(dir, 'q.tflite');
-    const r = runCli(['quantize', src, `--${mode}`, '--to', 'tflite', '--eval-data', TEST_NPZ, '-o', out, '--runs', '2', '--warmup', '0', '--json']);
+    const calib = mode === 'int8' ? ['--calibration-data', join(FIXTURES, 'data', 'fmnist_train_2000.npz')] : [];
+    const r = runCli(['quantize', src, `--${mode}`, ...calib, '--to', 'tflite', '--eval-data', TEST_NPZ, '-o', out, '--runs', '2', '--warmup', '0', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const mine = (JSON.parse(r.stdout) as { quantized: { accuracy: number } }).quantized.accuracy;
     const g = importOnnxBytes(readFileSync(src));

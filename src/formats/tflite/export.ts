@@ -29,6 +29,32 @@ import type { TfliteModel, TfliteOperator, TfliteOperatorCode, TfliteOptions, Tf
 
 const TYPE_CODES: Partial<Record<DType, number>> = { float32: 0, float16: 1, int32: 2, uint8: 3, int64: 4, bool: 6, int16: 7, int8: 9, float64: 10 };
 
+/** quantization parameters of an int8 / int32 value (axis: per-channel axis in the IR's order) */
+interface QP {
+  scale: number[];
+  zeroPoint: number[];
+  axis?: number;
+}
+
+function sameParams(scale: number[], zeroPoint: number[], qp: QP): boolean {
+  return scale.length === qp.scale.length && scale.every((v, i) => Math.fround(v) === Math.fround(qp.scale[i]!)) && zeroPoint.every((z, i) => z === qp.zeroPoint[i]);
+}
+
+/** float32 copy of a quantized constant: (q − zero point) × scale, per tensor or per channel. */
+function dequantizeConst(t: Tensor, qp: QP): Tensor {
+  const q = t.data as ArrayLike<number>;
+  const shape = t.shape as number[];
+  const out = new Float32Array(q.length);
+  const axis = qp.axis === undefined ? undefined : (qp.axis + shape.length) % shape.length;
+  const inner = axis === undefined ? 1 : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const dim = axis === undefined ? 1 : shape[axis]!;
+  for (let i = 0; i < q.length; i++) {
+    const c = axis === undefined ? 0 : Math.floor(i / inner) % dim;
+    out[i] = (Number(q[i]) - qp.zeroPoint[c]!) * qp.scale[c]!;
+  }
+  return { dtype: 'float32', shape: [...shape], data: out };
+}
+
 export interface TfliteExportResult {
   bytes: Uint8Array;
   transposes: number;
@@ -83,18 +109,47 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     tensors.push(t);
     return tensors.length - 1;
   };
+  // ---- QDQ: int8 values and their parameters; DequantizeLinear outputs → their int8 source
+  const quantOf = new Map<string, QP>();
+  const dqSrc = new Map<string, string>();
+  for (const n of g.nodes) {
+    if (n.domain !== '' || (n.op !== 'QuantizeLinear' && n.op !== 'DequantizeLinear')) continue;
+    const sc = g.initializers.get(n.inputs[1] ?? '');
+    const zp = g.initializers.get(n.inputs[2] ?? '');
+    if (!sc) continue;
+    const scale = Array.from(toFloat32(sc));
+    const zero = zp ? Array.from(zp.data as ArrayLike<number>, Number) : scale.map(() => 0);
+    const qp: QP = { scale, zeroPoint: zero, ...(scale.length > 1 ? { axis: attrInt(n, 'axis', 1) } : {}) };
+    if (n.op === 'QuantizeLinear') quantOf.set(n.outputs[0]!, qp);
+    else {
+      quantOf.set(n.inputs[0]!, qp);
+      dqSrc.set(n.outputs[0]!, n.inputs[0]!);
+    }
+  }
+  const setQuant = (i: number, qp: QP, axis = qp.axis): void => {
+    const rank = tensors[i]!.shape.length;
+    tensors[i]!.quantization = { scale: qp.scale, zeroPoint: qp.zeroPoint.map((z) => BigInt(z)), quantizedDimension: axis !== undefined ? (axis + rank) % rank : 0 };
+  };
   const tensorFor = (name: string): number => {
     const have = index.get(name);
     if (have !== undefined) return have;
     const c = g.initializers.get(name);
     const i = c ? addTensor(name, c.dtype, c.shape, bytesOf(c.data as NumericArray)) : addTensor(name, dtypeOf(name) ?? 'float32', shapeOf(name));
+    const qp = quantOf.get(name);
+    if (qp) setQuant(i, qp);
     index.set(name, i);
     return i;
   };
   const constTensor = (hint: string, t: Tensor): number => addTensor(names.derive(hint), t.dtype, t.shape, bytesOf(t.data as NumericArray));
   const i32 = (hint: string, values: number[]): number => constTensor(hint, { dtype: 'int32', shape: [values.length], data: Int32Array.from(values) });
   /** A Conv / FC weight (`axis` = its output-channel axis in TFLite order) or bias, stored per `weightMode`. */
-  const weightTensor = (hint: string, t: Tensor, axis: number | undefined): number => {
+  const weightTensor = (hint: string, t: Tensor, axis: number | undefined, qp?: QP): number => {
+    if (qp) {
+      // already int8 / int32 (from the IR's QDQ): store with its parameters
+      const i = constTensor(hint, t);
+      setQuant(i, qp);
+      return i;
+    }
     if (weightMode === 'float16') {
       const f = toFloat32(t);
       const h = new Uint16Array(f.length);
@@ -170,17 +225,92 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     return fail(n, `explicit pads [${pads.join(',')}] match neither SAME nor VALID`);
   };
 
+  // int8 views of float values: a DequantizeLinear output reads its int8 source; an int8
+  // data-movement op's output is an int8 tensor with its input's parameters
+  const alias = new Map<string, number>();
+  const writtenInt8 = new Set<string>();
+  const dequantized = new Map<string, number>();
+  const int8Of = (name: string): number | undefined => (dqSrc.has(name) ? tensorFor(dqSrc.get(name)!) : alias.get(name));
+  const floatOf = (name: string): number => {
+    const q = int8Of(name);
+    if (q === undefined) return tensorFor(name);
+    let f = dequantized.get(name);
+    if (f === undefined) {
+      // a graph output keeps its name on the DEQUANTIZE that produces it
+      f = addTensor(graphOutputs.has(name) && !index.has(name) ? name : names.derive(`${name}_float`), 'float32', shapeOf(name));
+      emit('DEQUANTIZE', [q], [f]);
+      dequantized.set(name, f);
+    }
+    return f;
+  };
+  /** a constant input, following a DequantizeLinear to its int8 / int32 data and parameters */
+  const weightOf = (name: string): { t: Tensor; qp?: QP } | undefined => {
+    const src = dqSrc.get(name);
+    const c = g.initializers.get(src ?? name);
+    if (!c) return undefined;
+    return src ? { t: c, qp: quantOf.get(src)! } : { t: c };
+  };
+  const DATA: Record<string, number[] | 'all'> = {
+    Conv: [0], Gemm: [0], MatMul: [0], MaxPool: [0], AveragePool: [0], GlobalAveragePool: [0], ReduceMean: [0], Reshape: [0], Flatten: [0],
+    Squeeze: [0], Unsqueeze: [0], Transpose: [0], Softmax: [0], Sigmoid: [0], Relu: [0], Clip: [0], Pad: [0], Add: 'all', Sub: 'all', Mul: 'all', Concat: 'all',
+  };
+  const MOVE = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'MaxPool']);
+
   for (const n of g.nodes) {
     if (skip.has(n)) continue;
     if (n.domain === 'tflite') fail(n, 'an op mlopt kept opaque at import');
-    const x = (i: number): number => tensorFor(n.inputs[i]!);
-    const y = (): number => tensorFor(outName(n));
-    const constOf = (i: number): Tensor | undefined => g.initializers.get(n.inputs[i] ?? '');
+    if (n.op === 'DequantizeLinear') continue; // read lazily: int8 consumers use the source, float ones a DEQUANTIZE
+    if (n.op === 'QuantizeLinear') {
+      const [xq, q] = [n.inputs[0]!, n.outputs[0]!];
+      if (writtenInt8.has(q)) continue;
+      // Q(DQ(v)) with the same parameters (left where the layout pass cancelled a Transpose): v itself
+      const view = int8Of(xq);
+      const qp = quantOf.get(q);
+      const vq = view !== undefined ? tensors[view]!.quantization : undefined;
+      if (view !== undefined && qp && vq && !index.has(q) && sameParams(vq.scale ?? [], (vq.zeroPoint ?? []).map(Number), qp)) {
+        index.set(q, view);
+        continue;
+      }
+      emit('QUANTIZE', [floatOf(xq)], [tensorFor(q)]);
+      continue;
+    }
+    // int8 when every data input has an int8 view, the weights are int8, and the output is
+    // quantized right after (or the op only moves data)
+    const spec = DATA[n.op];
+    const dataIdx = spec === 'all' ? n.inputs.map((_, i) => i) : spec ?? [];
+    const out = outName(n);
+    const outQ = (consumers.get(out) ?? []).filter((c) => c.node.op === 'QuantizeLinear');
+    const onlyQ = outQ.length === 1 && (consumers.get(out) ?? []).length === 1 && !graphOutputs.has(out);
+    const weightsInt8 = !['Conv', 'Gemm', 'MatMul'].includes(n.op) || (weightOf(n.inputs[1]!)?.qp !== undefined && (!n.inputs[2] || weightOf(n.inputs[2])?.qp !== undefined));
+    const int8 = dataIdx.length > 0 && dataIdx.every((i) => int8Of(n.inputs[i]!) !== undefined) && weightsInt8 && (onlyQ || (MOVE.has(n.op) && outQ.length === 0));
+    const x = (i: number): number => (int8 && dataIdx.includes(i) ? int8Of(n.inputs[i]!)! : floatOf(n.inputs[i]!));
+    const y = (): number => {
+      if (!int8) return tensorFor(out);
+      if (onlyQ) {
+        const q = outQ[0]!.node.outputs[0]!;
+        writtenInt8.add(q);
+        return tensorFor(q);
+      }
+      const src = int8Of(n.inputs[0]!)!;
+      const a = addTensor(names.derive(`${out}_int8`), 'int8', shapeOf(out));
+      tensors[a]!.type = tensors[src]!.type;
+      if (tensors[src]!.quantization) tensors[a]!.quantization = tensors[src]!.quantization;
+      alias.set(out, a);
+      return a;
+    };
+    /** weights as float32 for a float op (a DequantizeLinear'd constant is dequantized here) */
+    const constOf = (i: number): Tensor | undefined => {
+      const w = weightOf(n.inputs[i] ?? '');
+      if (!w) return undefined;
+      return w.qp && !int8 ? dequantizeConst(w.t, w.qp) : w.t;
+    };
+    const qpOf = (i: number): QP | undefined => (int8 ? weightOf(n.inputs[i] ?? '')?.qp : undefined);
     switch (n.op) {
       case 'Conv': {
         const w = constOf(1);
-        if (!w || w.dtype !== 'float32') fail(n, 'weights must be a float32 constant');
+        if (!w || (w.dtype !== 'float32' && !qpOf(1))) fail(n, 'weights must be a float32 constant');
         const ws = w!.shape as number[]; // [M, C/g, kh, kw]
+        const wq = qpOf(1);
         if (ws.length !== 4) fail(n, `only 2-D convolutions are supported (weights of rank ${ws.length})`);
         const group = attrInt(n, 'group', 1);
         const cin = (shapeOf(n.inputs[0]!)?.[3] as number | undefined) ?? ws[1]! * group;
@@ -190,15 +320,15 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
         const pad = padding(n, kernel);
         const b = constOf(2);
         if (n.inputs[2] && !b) fail(n, 'the bias must be a constant');
-        const bias = weightTensor(`${n.inputs[2] || `${n.name}_bias`}`, b ?? { dtype: 'float32', shape: [ws[0]!], data: new Float32Array(ws[0]!) }, undefined);
+        const bias = weightTensor(`${n.inputs[2] || `${n.name}_bias`}`, b ?? { dtype: int8 ? 'int32' : 'float32', shape: [ws[0]!], data: int8 ? new Int32Array(ws[0]!) : new Float32Array(ws[0]!) }, undefined, qpOf(2) && { ...qpOf(2)!, axis: 0 });
         const common = { padding: pad, strideW: strides[1]!, strideH: strides[0]!, fusedActivationFunction: actOf(n), dilationWFactor: dil[1]!, dilationHFactor: dil[0]! };
         if (group === 1) {
-          const data = transposeData(toFloat32(w!), ws, [0, 2, 3, 1]); // OIHW → OHWI
-          const wi = weightTensor(`${n.inputs[1]}_ohwi`, { dtype: 'float32', shape: [ws[0]!, ws[2]!, ws[3]!, ws[1]!], data }, 0);
+          const data = transposeData(w!.data as NumericArray, ws, [0, 2, 3, 1]); // OIHW → OHWI
+          const wi = weightTensor(`${n.inputs[1]}_ohwi`, { dtype: w!.dtype, shape: [ws[0]!, ws[2]!, ws[3]!, ws[1]!], data }, 0, wq && { ...wq, axis: wq.axis === undefined ? undefined : 0 });
           emit('CONV_2D', [x(0), wi, bias], [y()], { type: 'Conv2DOptions', ...common });
         } else if (group === cin && ws[1] === 1) {
-          const data = transposeData(toFloat32(w!), ws, [1, 2, 3, 0]); // [M,1,kh,kw] → [1,kh,kw,M]
-          const wi = weightTensor(`${n.inputs[1]}_1hwo`, { dtype: 'float32', shape: [1, ws[2]!, ws[3]!, ws[0]!], data }, 3);
+          const data = transposeData(w!.data as NumericArray, ws, [1, 2, 3, 0]); // [M,1,kh,kw] → [1,kh,kw,M]
+          const wi = weightTensor(`${n.inputs[1]}_1hwo`, { dtype: w!.dtype, shape: [1, ws[2]!, ws[3]!, ws[0]!], data }, 3, wq && { ...wq, axis: wq.axis === undefined ? undefined : 3 });
           emit('DEPTHWISE_CONV_2D', [x(0), wi, bias], [y()], { type: 'DepthwiseConv2DOptions', ...common, depthMultiplier: ws[0]! / cin });
         } else fail(n, `grouped convolution (group ${group}) is not supported`);
         break;
@@ -206,19 +336,21 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
       case 'Gemm':
       case 'MatMul': {
         const w = constOf(1);
-        if (!w || w.dtype !== 'float32' || w.shape.length !== 2) fail(n, 'the second input must be a 2-D float32 constant');
+        const wq = qpOf(1);
+        if (!w || (w.dtype !== 'float32' && !wq) || w.shape.length !== 2) fail(n, 'the second input must be a 2-D float32 constant');
+        if (wq && wq.axis !== undefined) fail(n, 'int8 FULLY_CONNECTED weights must be quantized per tensor');
         if (n.op === 'Gemm' && (attrInt(n, 'transA', 0) || attrFloat(n, 'alpha', 1) !== 1 || attrFloat(n, 'beta', 1) !== 1)) fail(n, 'transA, alpha or beta other than the defaults');
         const transB = n.op === 'Gemm' ? attrInt(n, 'transB', 0) : 0;
         const [r0, r1] = w!.shape as [number, number];
-        const wOI = transB ? w! : { dtype: 'float32' as const, shape: [r1, r0], data: transposeData(toFloat32(w!), [r0, r1], [1, 0]) };
+        const wOI: Tensor = transB ? w! : { dtype: w!.dtype, shape: [r1, r0], data: transposeData(w!.data as NumericArray, [r0, r1], [1, 0]) };
         // dynamic range: one scale per tensor — TFLite's hybrid FULLY_CONNECTED reads only the first
         // scale of a per-channel weight (measured: garbage outputs in TF 2.15's interpreter)
-        const wi = weightTensor(`${n.inputs[1]}_oi`, wOI, weightMode === 'dynamic' ? -1 : 0);
+        const wi = weightTensor(`${n.inputs[1]}_oi`, wOI, weightMode === 'dynamic' ? -1 : 0, wq);
         const ins = [x(0), wi];
         if (n.op === 'Gemm' && n.inputs[2]) {
           const c = constOf(2);
           if (!c || (c.shape as number[]).reduce((a, b) => a * b, 1) !== wOI.shape[0]) fail(n, 'the bias must be a constant of one value per output');
-          ins.push(weightTensor(`${n.inputs[2]}_1d`, { dtype: 'float32', shape: [wOI.shape[0]!], data: toFloat32(c!) }, undefined));
+          ins.push(weightTensor(`${n.inputs[2]}_1d`, { dtype: c!.dtype, shape: [wOI.shape[0]!], data: c!.data }, undefined, qpOf(2)));
         } else ins.push(-1);
         const rank = shapeOf(n.inputs[0]!)?.length ?? 2;
         emit('FULLY_CONNECTED', ins, [y()], { type: 'FullyConnectedOptions', fusedActivationFunction: actOf(n), keepNumDims: rank > 2, asymmetricQuantizeInputs: weightMode === 'dynamic' });
@@ -329,7 +461,7 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
   }
 
   const inputs = feedInputs(g).map((v) => tensorFor(v.name));
-  const outputs = g.outputs.map((v) => tensorFor(v.name));
+  const outputs = g.outputs.map((v) => floatOf(v.name));
   const model: TfliteModel = {
     version: 3,
     operatorCodes: opcodes,

@@ -40,6 +40,13 @@ export interface StaticOptions {
   activationType?: ActivationType;
   /** nodes to keep in float */
   exclude?: (n: Node) => boolean;
+  /**
+   * 'onnx' (default): QDQ where onnxruntime fuses it. 'tflite': TFLite's int8 quantization spec —
+   * AveragePool keeps its input's parameters, FULLY_CONNECTED weights are per tensor, every
+   * compute op writes int8 (graph outputs included), and Softmax / Logistic outputs get the
+   * fixed scale 1/256 and zero point -128 the TFLite kernels require.
+   */
+  target?: 'onnx' | 'tflite';
 }
 
 type Role = 'weighted' | 'binary' | 'same' | 'own' | 'fold';
@@ -75,6 +82,10 @@ export interface StaticPlan {
   tensors: Set<string>;
   /** nodes left in float and why (only the interesting ones: excluded, opaque, unsupported weight layout) */
   keptFloat: Array<{ node: string; op: string; reason: string }>;
+  /** tensors whose parameters are fixed by the target (TFLite Softmax / Logistic outputs) */
+  fixed: Map<string, { scale: number; zeroPoint: number }>;
+  /** graph outputs that get a QDQ pair (TFLite target) */
+  quantizedOutputs: Set<string>;
 }
 
 function isFloatType(dtype: string | undefined): boolean {
@@ -100,7 +111,12 @@ export function planStatic(g: Graph, opts: StaticOptions = {}): StaticPlan {
       keptFloat.push({ node: n.name, op: `${n.domain}:${n.op}`, reason: 'op unknown to mlopt (kept float)' });
       continue;
     }
-    const role: Role | undefined = n.op in WEIGHTED ? 'weighted' : BINARY.has(n.op) ? 'binary' : SAME.has(n.op) ? 'same' : OWN.has(n.op) ? 'own' : undefined;
+    const tflite = opts.target === 'tflite';
+    const role: Role | undefined = n.op in WEIGHTED ? 'weighted'
+      : BINARY.has(n.op) ? 'binary'
+      : SAME.has(n.op) || (tflite && n.op === 'AveragePool') ? 'same'
+      : OWN.has(n.op) || (tflite && n.op === 'Softmax') ? 'own'
+      : undefined;
     if (!role) continue;
     if (opts.exclude?.(n)) {
       keptFloat.push({ node: n.name, op: n.op, reason: 'excluded' });
@@ -119,7 +135,8 @@ export function planStatic(g: Graph, opts: StaticOptions = {}): StaticPlan {
       }
       if (w) {
         if (w.dtype !== 'float32') continue;
-        p.weight = { index: spec.w, axis: perChannel ? weightAxis(n, w, opset) : undefined };
+        const perTensorOnly = opts.target === 'tflite' && (n.op === 'Gemm' || n.op === 'MatMul');
+        p.weight = { index: spec.w, axis: perChannel && !perTensorOnly ? weightAxis(n, w, opset) : undefined };
       } else if (n.op === 'MatMul' && isAct(wName)) {
         p.actInputs.push(1);
       } else {
@@ -154,7 +171,7 @@ export function planStatic(g: Graph, opts: StaticOptions = {}): StaticPlan {
   // comes from a quantized op (or a kept data-movement op), or a consumer of its output is a
   // quantized op; iterate to a fixed point.
   const wantsOutput = new Map<Node, 'always' | 'consumer'>();
-  for (const p of plans.values()) wantsOutput.set(p.node, p.role === 'weighted' && (p.node.op === 'Gemm' || p.node.op === 'MatMul') ? 'consumer' : 'always');
+  for (const p of plans.values()) wantsOutput.set(p.node, opts.target !== 'tflite' && p.role === 'weighted' && (p.node.op === 'Gemm' || p.node.op === 'MatMul') ? 'consumer' : 'always');
   // A data-movement node is anchored upstream when its input comes (through other
   // data-movement nodes) from a quantized compute op, downstream when its output reaches one.
   const isCompute = (n: Node | undefined): boolean => !!n && plans.has(n) && plans.get(n)!.role !== 'same';
@@ -216,19 +233,30 @@ export function planStatic(g: Graph, opts: StaticOptions = {}): StaticPlan {
     for (const i of p.actInputs) tensors.add(finalName(p.node.inputs[i]!));
     if (p.quantizeOutput) {
       for (const o of p.node.outputs) {
-        if (!o || graphOutputs.has(finalName(o))) continue;
+        if (!o || (graphOutputs.has(finalName(o)) && opts.target !== 'tflite')) continue;
         tensors.add(finalName(o));
         if (p.role === 'same') sameAs.set(finalName(o), finalName(p.node.inputs[0]!));
       }
     }
   }
-  for (const t of [...tensors]) if (graphOutputs.has(t)) tensors.delete(t);
-  return { nodes: [...plans.values()], folded, sameAs, tensors, keptFloat };
+  const quantizedOutputs = new Set<string>();
+  for (const t of [...tensors]) {
+    if (!graphOutputs.has(t)) continue;
+    if (opts.target === 'tflite') quantizedOutputs.add(t);
+    else tensors.delete(t);
+  }
+  const fixed = new Map<string, { scale: number; zeroPoint: number }>();
+  if (opts.target === 'tflite') {
+    for (const p of plans.values()) {
+      if (p.node.op === 'Softmax' || p.node.op === 'Sigmoid') fixed.set(finalName(p.node.outputs[0]!), { scale: 1 / 256, zeroPoint: -128 });
+    }
+  }
+  return { nodes: [...plans.values()], folded, sameAs, tensors, keptFloat, fixed, quantizedOutputs };
 }
 
 /** The tensors whose ranges calibration must measure for this plan. */
 export function tensorsToCalibrate(plan: StaticPlan): string[] {
-  return [...plan.tensors].filter((t) => !plan.sameAs.has(t));
+  return [...plan.tensors].filter((t) => !plan.sameAs.has(t) && !plan.fixed.has(t));
 }
 
 /** Clip(x, min, max) with min = 0 and max > 0 (ReLU6 and the like). */
@@ -312,8 +340,9 @@ export function applyStatic(g0: Graph, plan: StaticPlan, ranges: Map<string, Ran
       return p;
     }
     const r = ranges.get(t);
-    if (!r) throw new MloptError('RUNTIME', `internal: no calibration range for tensor "${t}"`);
-    const { scale, zeroPoint } = affineParams(r.lo, r.hi, qmin, qmax);
+    const fixedP = plan.fixed.get(t);
+    if (!r && !fixedP) throw new MloptError('RUNTIME', `internal: no calibration range for tensor "${t}"`);
+    const { scale, zeroPoint } = fixedP ?? affineParams(r!.lo, r!.hi, qmin, qmax);
     const s = names.next('s');
     const z = names.next('z');
     g.initializers.set(s, { dtype: 'float32', shape: [], data: Float32Array.of(scale) });
@@ -334,6 +363,19 @@ export function applyStatic(g0: Graph, plan: StaticPlan, ranges: Map<string, Ran
   };
   const pending: Array<{ before: Node | undefined; nodes: Node[] }> = [];
   for (const t of plan.tensors) {
+    if (plan.quantizedOutputs.has(t)) {
+      // a graph output keeps its name on the DequantizeLinear; its producer writes a new value
+      const producer = g.nodes.find((n) => n.outputs.includes(t))!;
+      const raw = names.next('y');
+      producer.outputs[producer.outputs.indexOf(t)] = raw;
+      for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === t ? raw : x));
+      const p = paramsOf(t);
+      const q = names.next('q');
+      const at = g.nodes.indexOf(producer) + 1;
+      g.nodes.splice(at, 0, mkNode(names.next('Q'), 'QuantizeLinear', [raw, p.s, p.z], [q]), mkNode(names.next('DQ'), 'DequantizeLinear', [q, p.s, p.z], [t]));
+      dequantized.set(t, t);
+      continue;
+    }
     const cs = consumers.get(t);
     if (!cs?.length) continue;
     const p = paramsOf(t);

@@ -94,11 +94,40 @@ describe('mlopt quantize --to tflite (float16, dynamic range)', () => {
     });
   }
 
-  it('--int8 --to tflite says it is not implemented yet, writes nothing', () => {
+  it('--int8 --to tflite: full-integer kernels, float I/O, accuracy within 0.3 points of the official int8 model, size ≤ 1.05 ×', () => {
+    const out = join(tempDir(), 'q.int8.tflite');
+    const r = runCli(['quantize', model('fmnist_cnn.onnx'), '--int8', '--to', 'tflite', '--calibration-data', join(FIXTURES, 'data', 'fmnist_train_2000.npz'), '--eval-data', TEST_NPZ, '-o', out, '--runs', '3', '--warmup', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { quantized: { accuracy: number; bytes: number }; top1Agreement: number };
+    assert.ok(j.quantized.accuracy >= 0.913 - 0.003, `accuracy ${j.quantized.accuracy} (official int8: 0.913)`);
+    assert.ok(j.quantized.bytes <= readFileSync(model('fmnist_cnn_int8.tflite')).byteLength * 1.05);
+    const t = decodeTflite(readFileSync(out));
+    const sg = t.subgraphs[0]!;
+    const ops = sg.operators.map((o) => operatorName(t.operatorCodes[o.opcodeIndex]!));
+    assert.equal(ops[0], 'QUANTIZE');
+    assert.equal(ops.at(-1), 'DEQUANTIZE');
+    assert.equal(ops.filter((o) => o === 'DEQUANTIZE' || o === 'QUANTIZE').length, 2, ops.join(' '));
+    for (const o of sg.operators) {
+      const name = operatorName(t.operatorCodes[o.opcodeIndex]!);
+      if (name !== 'CONV_2D' && name !== 'FULLY_CONNECTED') continue;
+      const [x, w, b] = o.inputs.map((i) => sg.tensors[i]!);
+      assert.equal(x!.type, 9, `${name} reads int8`);
+      assert.equal(w!.type, 9, `${name} weights int8`);
+      assert.equal(b!.type, 2, `${name} bias int32`);
+      assert.ok((w!.quantization?.zeroPoint ?? []).every((z) => z === 0n), 'symmetric weights');
+      if (name === 'CONV_2D') assert.equal(w!.quantization?.scale?.length, w!.shape[0], 'per-channel conv weights');
+      else assert.equal(w!.quantization?.scale?.length, 1, 'per-tensor FULLY_CONNECTED weights');
+    }
+    const softmax = sg.operators.find((o) => operatorName(t.operatorCodes[o.opcodeIndex]!) === 'SOFTMAX')!;
+    const sq = sg.tensors[softmax.outputs[0]!]!.quantization!;
+    assert.deepEqual([sq.scale, sq.zeroPoint], [[1 / 256], [-128n]], 'the fixed softmax output scale');
+  });
+
+  it('--int8 --to tflite with uint8 activations is refused, writes nothing', () => {
     const out = join(tempDir(), 'q.tflite');
-    const r = runCli(['quantize', model('fmnist_cnn.onnx'), '--int8', '--calibration-data', TEST_NPZ, '--to', 'tflite', '-o', out]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /full-integer int8 TFLite output is not implemented yet/);
+    const r = runCli(['quantize', model('fmnist_cnn.onnx'), '--int8', '--activation-type', 'uint8', '--calibration-data', TEST_NPZ, '--to', 'tflite', '-o', out]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /uint8 cannot be written to TFLite/);
     assert.ok(!existsSync(out));
   });
 });
