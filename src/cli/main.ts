@@ -117,7 +117,8 @@ Examples:
     .option('--dynamic', 'dynamic int8: int8 weights, activations quantized at run time (no data needed)')
     .option('--float16', 'float16 weights and compute')
     .option('-o, --output <path>', 'output path (default: ./<input-stem>.<int8|dynamic|fp16>.onnx)')
-    .option('--to <format>', 'output format (onnx)')
+    .option('--to <format>', 'output format: onnx | tflite (default: the input\'s format)')
+    .option('--io-type <type>', 'with --int8 --to tflite: float32 (QUANTIZE/DEQUANTIZE at the edges, default) | int8 | uint8 inputs and outputs')
     .option('--force', 'overwrite the output if it exists')
     .option('--calibration-data <file>', 'calibration samples: .npz, .npy or IDX, as for bench --data')
     .option('--calibration-samples <n>', 'samples of the calibration data to use', intOption('--calibration-samples', 1), 200)
@@ -144,6 +145,7 @@ Examples:
   $ mlopt quantize fixtures/models/fmnist_cnn.onnx --int8 --calibration-data fixtures/data/fmnist_train_2000.npz --eval-data fixtures/data/fmnist_test_1000.npz
   $ mlopt quantize model.onnx --dynamic -o model.int8.onnx
   $ mlopt quantize model.onnx --float16
+  $ mlopt quantize model.onnx --int8 --calibration-data calib.npz --to tflite --io-type int8
   $ mlopt quantize model.onnx --int8 --calibration-data calib.npz --calibration-method entropy --report-layers
   $ mlopt quantize model.onnx --int8 --calibration-data calib.npz --eval-data test.npz --max-accuracy-drop 0.5
 

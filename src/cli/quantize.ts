@@ -18,6 +18,7 @@ export interface QuantizeCliOptions {
   percentile?: number;
   keepIoTypes: boolean;
   dynamicConv?: string;
+  ioType?: string;
   exclude?: string[];
   evalData?: string;
   scale?: number;
@@ -50,6 +51,9 @@ export async function quantizeCommand(model: string, o: QuantizeCliOptions): Pro
   if (o.dynamicConv !== undefined && o.dynamicConv !== 'integer' && o.dynamicConv !== 'weight-only') {
     throw new MloptError('USAGE', `--dynamic-conv must be weight-only or integer (got "${o.dynamicConv}")`);
   }
+  if (o.ioType !== undefined && !['float32', 'int8', 'uint8'].includes(o.ioType)) {
+    throw new MloptError('USAGE', `--io-type must be float32, int8 or uint8 (got "${o.ioType}")`);
+  }
   if (o.device !== 'cpu' && o.device !== 'gpu') throw new MloptError('USAGE', `--device must be cpu or gpu (got "${o.device}")`);
   const { quantize } = await import('../api/quantize.js');
   const p = await progress(o.json, 'quantizing');
@@ -68,6 +72,7 @@ export async function quantizeCommand(model: string, o: QuantizeCliOptions): Pro
       ...(o.percentile !== undefined ? { percentile: o.percentile } : {}),
       keepIoTypes: o.keepIoTypes,
       ...(o.dynamicConv ? { dynamicConv: o.dynamicConv as 'integer' } : {}),
+      ...(o.ioType ? { ioType: o.ioType as 'int8' } : {}),
       exclude: o.exclude ?? [],
       ...(o.evalData ? { evalData: o.evalData } : {}),
       ...(o.scale !== undefined ? { scale: o.scale } : {}),

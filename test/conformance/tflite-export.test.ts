@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadDataset, prepareFeeds, writeNpy } from '../../src/data/index.js';
 import { importOnnxBytes } from '../../src/formats/onnx/import.js';
+import { decodeTflite } from '../../src/formats/tflite/codec.js';
 import { feedInputs } from '../../src/ir/graph.js';
 import { toFloat32 } from '../../src/ir/tensor.js';
 import { createOnnxRunner } from '../../src/runtime/onnxruntime.js';
@@ -69,5 +70,42 @@ for (const mode of ['float16', 'dynamic', 'int8'] as const) {
       if (row.indexOf(Math.max(...row)) === labels[i]) correct++;
     }
     assert.ok(Math.abs(correct / labels.length - mine) <= 0.002, `interpreter ${correct / labels.length} vs mlopt ${mine}`);
+  });
+}
+
+for (const io of ['int8', 'uint8'] as const) {
+  test(`mlopt quantize --int8 --to tflite --io-type ${io}: integer I/O runs in the official interpreter with the float-I/O model's accuracy`, { skip: PY_SKIP }, async () => {
+    const src = join(FIXTURES, 'models', 'fmnist_cnn.onnx');
+    const dir = tempDir();
+    const out = join(dir, 'q.tflite');
+    const calib = ['--calibration-data', join(FIXTURES, 'data', 'fmnist_train_2000.npz')];
+    const r = runCli(['quantize', src, '--int8', ...calib, '--to', 'tflite', '--io-type', io, '--eval-data', TEST_NPZ, '-o', out, '--runs', '2', '--warmup', '0', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const mine = (JSON.parse(r.stdout) as { quantized: { accuracy: number } }).quantized.accuracy;
+    const m = decodeTflite(readFileSync(out));
+    const sg = m.subgraphs[0]!;
+    const tin = sg.tensors[sg.inputs[0]!]!;
+    const tout = sg.tensors[sg.outputs[0]!]!;
+    assert.equal(tin.type, io === 'int8' ? 9 : 3);
+    assert.equal(tout.type, io === 'int8' ? 9 : 3);
+    const g = importOnnxBytes(readFileSync(src));
+    const data = prepareFeeds(await loadDataset(TEST_NPZ), feedInputs(g), { batch: 1000 });
+    const b = data.batches()[Symbol.iterator]().next().value!;
+    const x = toFloat32(b.feeds.values().next().value!);
+    const [s, z] = [tin.quantization!.scale![0]!, Number(tin.quantization!.zeroPoint![0]!)];
+    const [lo, hi] = io === 'int8' ? [-128, 127] : [0, 255];
+    const qv = Array.from(x, (v) => Math.max(lo, Math.min(hi, Math.round(v / s) + z)));
+    const q = io === 'int8' ? Int8Array.from(qv) : Uint8Array.from(qv);
+    const npy = join(dir, 'x.npy');
+    writeFileSync(npy, writeNpy({ dtype: io, shape: [b.size, 28, 28, 1], data: q }));
+    const p = spawnSync(PY, [SCRIPT, 'run', out, npy, '--batch', String(b.size)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    assert.equal(p.status, 0, p.stderr + p.stdout);
+    const y = (JSON.parse(p.stdout) as { outputs: Array<{ values: number[] }> }).outputs[0]!.values;
+    let correct = 0;
+    for (let i = 0; i < b.size; i++) {
+      const row = y.slice(i * 10, i * 10 + 10);
+      if (row.indexOf(Math.max(...row)) === b.labels![i]) correct++;
+    }
+    assert.ok(Math.abs(correct / b.size - mine) <= 0.003, `interpreter ${correct / b.size} vs float-I/O twin ${mine}`);
   });
 }

@@ -69,6 +69,12 @@ export interface TfliteExportOptions {
    * per output channel, read by TFLite's hybrid kernels; biases and activations stay float32).
    */
   weights?: 'float32' | 'float16' | 'dynamic';
+  /**
+   * Input / output type of a quantized (QDQ) graph: 'float32' (QUANTIZE / DEQUANTIZE at the
+   * edges, the default), 'int8' (the int8 tensors are the model's inputs and outputs) or 'uint8'
+   * (uint8 I/O with zero point + 128, converted by QUANTIZE ops — as the official converter does).
+   */
+  ioType?: 'float32' | 'int8' | 'uint8';
 }
 
 export function exportTfliteBytes(g0: Graph, opts: TfliteExportOptions = {}): Uint8Array {
@@ -255,6 +261,29 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     Squeeze: [0], Unsqueeze: [0], Transpose: [0], Softmax: [0], Sigmoid: [0], Relu: [0], Clip: [0], Pad: [0], Add: 'all', Sub: 'all', Mul: 'all', Concat: 'all',
   };
   const MOVE = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'MaxPool']);
+
+  // integer I/O: each graph input must feed a QuantizeLinear, each output come from a DequantizeLinear
+  const ioType = opts.ioType ?? 'float32';
+  const ioInputs = new Map<string, number>();
+  if (ioType !== 'float32') {
+    for (const v of feedInputs(g)) {
+      const cs = consumers.get(v.name) ?? [];
+      const q = cs.length === 1 && cs[0]!.node.op === 'QuantizeLinear' ? cs[0]!.node.outputs[0]! : undefined;
+      if (!q || !quantOf.has(q)) throw new MloptError('UNSUPPORTED', `--io-type ${ioType}: input "${v.name}" does not feed a quantized op`, 'quantize the whole model (--int8) or keep --io-type float32');
+      writtenInt8.add(q);
+      const qi = tensorFor(q);
+      if (ioType === 'int8') {
+        tensors[qi]!.name = v.name;
+        ioInputs.set(v.name, qi);
+      } else {
+        const u = addTensor(v.name, 'uint8', shapeOf(v.name));
+        const qp = quantOf.get(q)!;
+        setQuant(u, { ...qp, zeroPoint: qp.zeroPoint.map((z) => z + 128) });
+        emit('QUANTIZE', [u], [qi]);
+        ioInputs.set(v.name, u);
+      }
+    }
+  }
 
   for (const n of g.nodes) {
     if (skip.has(n)) continue;
@@ -460,8 +489,21 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     }
   }
 
-  const inputs = feedInputs(g).map((v) => tensorFor(v.name));
-  const outputs = g.outputs.map((v) => floatOf(v.name));
+  const inputs = feedInputs(g).map((v) => ioInputs.get(v.name) ?? tensorFor(v.name));
+  const outputs = g.outputs.map((v) => {
+    if (ioType === 'float32') return floatOf(v.name);
+    const q = int8Of(v.name);
+    if (q === undefined) throw new MloptError('UNSUPPORTED', `--io-type ${ioType}: output "${v.name}" is not produced by a quantized op`);
+    if (ioType === 'int8') {
+      tensors[q]!.name = v.name;
+      return q;
+    }
+    const u = addTensor(v.name, 'uint8', shapeOf(v.name));
+    const qz = tensors[q]!.quantization!;
+    tensors[u]!.quantization = { ...qz, zeroPoint: (qz.zeroPoint ?? []).map((z) => z + 128n) };
+    emit('QUANTIZE', [q], [u]);
+    return u;
+  });
   const model: TfliteModel = {
     version: 3,
     operatorCodes: opcodes,

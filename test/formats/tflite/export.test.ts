@@ -131,3 +131,26 @@ describe('mlopt quantize --to tflite (float16, dynamic range)', () => {
     assert.ok(!existsSync(out));
   });
 });
+
+describe('--io-type', () => {
+  it('int8 I/O: the model takes and returns int8 tensors (no QUANTIZE/DEQUANTIZE at the edges)', () => {
+    const out = join(tempDir(), 'q.tflite');
+    const r = runCli(['quantize', model('fmnist_cnn.onnx'), '--int8', '--to', 'tflite', '--io-type', 'int8', '--calibration-data', join(FIXTURES, 'data', 'fmnist_train_2000.npz'), '--calibration-samples', '64', '-o', out, '--runs', '2', '--warmup', '0', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const t = decodeTflite(readFileSync(out));
+    const sg = t.subgraphs[0]!;
+    assert.equal(sg.tensors[sg.inputs[0]!]!.type, 9);
+    assert.equal(sg.tensors[sg.outputs[0]!]!.type, 9);
+    const ops = sg.operators.map((o) => operatorName(t.operatorCodes[o.opcodeIndex]!));
+    assert.ok(!ops.includes('QUANTIZE') && !ops.includes('DEQUANTIZE'), ops.join(' '));
+    assert.match(JSON.parse(r.stdout).notes.join(' '), /float-I\/O twin/);
+  });
+
+  it('--io-type int8 without --int8: usage error, nothing written', () => {
+    const out = join(tempDir(), 'q.tflite');
+    const r = runCli(['quantize', model('fmnist_cnn.onnx'), '--dynamic', '--to', 'tflite', '--io-type', 'int8', '-o', out]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--io-type int8 needs --int8 --to tflite/);
+    assert.ok(!existsSync(out));
+  });
+});
