@@ -134,3 +134,27 @@ test('every corpus .tflite whose ops mlopt maps re-exports through the IR with b
     });
   }
 });
+
+test('TRANSPOSE_CONV (dynamic batch), RESIZE_BILINEAR, STRIDED_SLICE, GELU, BATCH_MATMUL written by mlopt run in the official interpreter at batch 2 like onnxruntime', { skip: PY_SKIP }, async () => {
+  const { opsGraph } = await import('../formats/tflite/ops-graph.js');
+  const { exportOnnxBytes } = await import('../../src/formats/onnx/export.js');
+  const { exportTflite } = await import('../../src/formats/tflite/export.js');
+  const { randomFeeds } = await import('../../src/data/index.js');
+  const g = opsGraph();
+  const dir = tempDir();
+  const out = join(dir, 'ops.tflite');
+  writeFileSync(out, exportTflite(g).bytes);
+  const feeds = randomFeeds(feedInputs(g), 2);
+  const ort = await createOnnxRunner(exportOnnxBytes(g), feedInputs(g), g.outputs);
+  const ref = toFloat32((await ort.run(feeds)).get('y')!);
+  await ort.dispose();
+  const npy = join(dir, 'x.npy');
+  writeFileSync(npy, writeNpy(feeds.get('x')!));
+  const p = spawnSync(PY, [SCRIPT, 'run', out, npy, '--batch', '2'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(p.status, 0, p.stderr + p.stdout);
+  const got = (JSON.parse(p.stdout) as { outputs: Array<{ values: number[] }> }).outputs[0]!.values;
+  assert.equal(got.length, ref.length);
+  let max = 0;
+  for (let i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(ref[i]! - got[i]!) / (1 + Math.abs(ref[i]!)));
+  assert.ok(max <= 1e-4, `max relative diff ${max}`);
+});

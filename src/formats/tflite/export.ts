@@ -364,6 +364,10 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
       }
       case 'Gemm':
       case 'MatMul': {
+        if (n.op === 'MatMul' && !weightOf(n.inputs[1]!)) {
+          emit('BATCH_MATMUL', [x(0), x(1)], [y()], { type: 'BatchMatMulOptions', adjX: false, adjY: false, asymmetricQuantizeInputs: false });
+          break;
+        }
         const w = constOf(1);
         const wq = qpOf(1);
         if (!w || (w.dtype !== 'float32' && !wq) || w.shape.length !== 2) fail(n, 'the second input must be a 2-D float32 constant');
@@ -477,6 +481,80 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
         else emit('PAD', [x(0), padT], [y()]);
         break;
       }
+      case 'ConvTranspose': {
+        const w = constOf(1);
+        if (!w || w.dtype !== 'float32' || w.shape.length !== 4) fail(n, 'weights must be a 4-D float32 constant');
+        if (attrInt(n, 'group', 1) !== 1) fail(n, 'grouped transposed convolution');
+        const ws = w!.shape as number[]; // [C_in, C_out, kh, kw]
+        const outShape = shapeOf(outName(n));
+        if (!outShape || outShape.slice(1).some((d) => typeof d !== 'number')) fail(n, 'the output shape must be static (but the batch)');
+        const strides = attrInts(n, 'strides') ?? [1, 1];
+        const auto = attrString(n, 'auto_pad', 'NOTSET');
+        const pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
+        const pad = auto === 'SAME_UPPER' ? 'SAME' : auto === 'VALID' || pads.every((p) => p === 0) ? 'VALID' : fail(n, `explicit pads [${pads.join(',')}]`);
+        if (attrInts(n, 'output_padding')?.some((p) => p !== 0) && pad === 'VALID') fail(n, 'output_padding');
+        const data = transposeData(toFloat32(w!), ws, [1, 2, 3, 0]); // [I,O,kh,kw] → [O,kh,kw,I]
+        const wi = weightTensor(`${n.inputs[1]}_ohwi`, { dtype: 'float32', shape: [ws[1]!, ws[2]!, ws[3]!, ws[0]!], data }, 0);
+        const os = outShape!.map((d) => (typeof d === 'number' ? d : 1));
+        let osT = i32('output_shape', os);
+        if (typeof outShape![0] !== 'number') {
+          // a dynamic batch: output_shape = concat(shape(x)[0:1], [H, W, C]), computed at run time
+          const shp = addTensor(names.derive('shape'), 'int32', [4]);
+          emit('SHAPE', [x(0)], [shp], { type: 'ShapeOptions', outType: 'INT32' });
+          const batch = addTensor(names.derive('batch'), 'int32', [1]);
+          emit('STRIDED_SLICE', [shp, i32('begin', [0]), i32('end', [1]), i32('strides', [1])], [batch], { type: 'StridedSliceOptions', beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false });
+          osT = addTensor(names.derive('output_shape'), 'int32', [4]);
+          emit('CONCATENATION', [batch, i32('hwc', os.slice(1))], [osT], { type: 'ConcatenationOptions', axis: 0, fusedActivationFunction: 'NONE' });
+        }
+        const b = n.inputs[2] ? weightTensor(`${n.inputs[2]}`, constOf(2) ?? fail(n, 'the bias must be constant'), undefined) : -1;
+        emit('TRANSPOSE_CONV', [osT, wi, x(0), b], [y()], { type: 'TransposeConvOptions', padding: pad, strideW: strides[1]!, strideH: strides[0]!, fusedActivationFunction: actOf(n) });
+        break;
+      }
+      case 'Resize': {
+        const mode = attrString(n, 'mode', 'nearest');
+        const ctm = attrString(n, 'coordinate_transformation_mode', 'half_pixel');
+        const out = shapeOf(outName(n));
+        if (!out || typeof out[1] !== 'number' || typeof out[2] !== 'number') fail(n, 'the output height and width must be static');
+        const size = i32('size', [out![1] as number, out![2] as number]);
+        const align = ctm === 'align_corners';
+        const half = ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'tf_half_pixel_for_nn';
+        if (!align && !half && ctm !== 'asymmetric') fail(n, `coordinate_transformation_mode ${ctm}`);
+        if (mode === 'linear') emit('RESIZE_BILINEAR', [x(0), size], [y()], { type: 'ResizeBilinearOptions', alignCorners: align, halfPixelCenters: half });
+        else if (mode === 'nearest') emit('RESIZE_NEAREST_NEIGHBOR', [x(0), size], [y()], { type: 'ResizeNearestNeighborOptions', alignCorners: align, halfPixelCenters: half });
+        else fail(n, `mode ${mode}`);
+        break;
+      }
+      case 'Slice': {
+        const rank = shapeOf(n.inputs[0]!)?.length ?? fail(n, 'the input rank is unknown');
+        const ints64 = (i: number): number[] | undefined => (n.inputs[i] ? (constOf(i) ? Array.from(constOf(i)!.data as ArrayLike<number | bigint>, Number) : fail(n, 'starts/ends/axes/steps must be constant')) : undefined);
+        const starts = ints64(1)!;
+        const ends = ints64(2)!;
+        const axes = ints64(3) ?? starts.map((_, i) => i);
+        const steps = ints64(4) ?? starts.map(() => 1);
+        const begin = new Array<number>(rank as number).fill(0);
+        const end = new Array<number>(rank as number).fill(0);
+        const stride = new Array<number>(rank as number).fill(1);
+        let beginMask = 0;
+        let endMask = 0;
+        for (let d = 0; d < (rank as number); d++) {
+          const k = axes.findIndex((a) => (a + (rank as number)) % (rank as number) === d);
+          if (k < 0) {
+            beginMask |= 1 << d;
+            endMask |= 1 << d;
+            continue;
+          }
+          const clamp = (v: number): number => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, v));
+          begin[d] = clamp(starts[k]!);
+          end[d] = clamp(ends[k]!);
+          stride[d] = steps[k]!;
+          if (Math.abs(ends[k]!) >= 2 ** 31 - 1) endMask |= 1 << d;
+        }
+        emit('STRIDED_SLICE', [x(0), i32('begin', begin), i32('end', end), i32('strides', stride)], [y()], { type: 'StridedSliceOptions', beginMask, endMask, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false });
+        break;
+      }
+      case 'Gelu':
+        emit('GELU', [x(0)], [y()], { type: 'GeluOptions', approximate: attrString(n, 'approximate', 'none') === 'tanh' });
+        break;
       case 'Gather':
         emit('GATHER', [x(0), x(1)], [y()], { type: 'GatherOptions', axis: attrInt(n, 'axis', 0), batchDims: 0 });
         break;

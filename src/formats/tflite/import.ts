@@ -292,7 +292,8 @@ export function importTflite(model: TfliteModel, source = 'model'): Graph {
         // inputs: output_shape, weights [O, H, W, I], input, bias?
         const w = o.inputs[1]!;
         const ws = tensors[w]!.shape;
-        const outShape = constInts(o.inputs[0]!, 'output shape', where);
+        // output_shape may be computed at run time (a dynamic batch): H and W come from the output tensor then
+        const outShape = consts.has(o.inputs[0]!) ? constInts(o.inputs[0]!, 'output shape', where) : tensors[o.outputs[0]!]!.shape;
         const wt = transposedWeight(w, [3, 0, 1, 2], where); // → [I, O, H, W]
         withAct(o, opts, where, (y) =>
           nodes.push(node('ConvTranspose', [x(2), wt, ...((o.inputs[3] ?? -1) >= 0 ? [x(3)] : [])], [y], {

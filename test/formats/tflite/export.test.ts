@@ -13,6 +13,7 @@ import { feedInputs } from '../../../src/ir/graph.js';
 import { toFloat32 } from '../../../src/ir/tensor.js';
 import { createOnnxRunner } from '../../../src/runtime/onnxruntime.js';
 import { CORPUS, FIXTURES, TEST_NPZ, runCli, tempDir } from '../../helpers.js';
+import { opsGraph } from './ops-graph.js';
 
 const model = (m: string) => join(FIXTURES, 'models', m);
 
@@ -152,5 +153,29 @@ describe('--io-type', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--io-type int8 needs --int8 --to tflite/);
     assert.ok(!existsSync(out));
+  });
+});
+
+describe('TFLite export: TRANSPOSE_CONV, RESIZE, STRIDED_SLICE, GELU, BATCH_MATMUL', () => {
+  it('a graph with those ops round-trips TFLite → IR and computes what the ONNX graph computes', async () => {
+    const g = opsGraph();
+    const r = exportTflite(g);
+    const t = decodeTflite(r.bytes);
+    const ops = t.subgraphs[0]!.operators.map((o) => operatorName(t.operatorCodes[o.opcodeIndex]!));
+    for (const op of ['TRANSPOSE_CONV', 'RESIZE_BILINEAR', 'STRIDED_SLICE', 'GELU', 'BATCH_MATMUL']) assert.ok(ops.includes(op), `${op} missing: ${ops.join(' ')}`);
+    const back = importTfliteBytes(r.bytes);
+    const { randomFeeds } = await import('../../../src/data/index.js');
+    const feeds = randomFeeds(feedInputs(g), 2);
+    const run = async (gg: Graph) => {
+      const rr = await createOnnxRunner(exportOnnxBytes(gg), feedInputs(gg), gg.outputs);
+      const out = toFloat32((await rr.run(feeds)).get(gg.outputs[0]!.name)!);
+      await rr.dispose();
+      return out;
+    };
+    const [a, b] = [await run(g), await run(back)];
+    assert.equal(a.length, b.length);
+    let max = 0;
+    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(a[i]!)));
+    assert.ok(max <= 1e-4, `max relative diff ${max}`);
   });
 });
