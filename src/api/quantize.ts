@@ -362,7 +362,11 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   let calibrationMs = 0;
   const prepared = prepareForQuantization(model.graph);
   notes.push(...prepared.notes);
-  const src = prepared.graph;
+  let src = prepared.graph;
+  if (format === 'tflite') {
+    const { foldConstants } = await import('../passes/fold-constants.js');
+    src = (await foldConstants(src)).graph;
+  }
   // patterns match the graph as quantized (after MatMul+Add → Gemm) or as the user sees it
   const userExclude = opts.exclude?.length ? excludeMatcher([src, model.graph], opts.exclude) : undefined;
   let build: (extraExclude: Set<string>) => Built;

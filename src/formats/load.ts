@@ -52,8 +52,10 @@ export async function serializeModel(graph: Graph, format: ModelFormat): Promise
       return exportOnnxBytes(graph);
     }
     case 'tflite': {
+      // TFLite has no ops for shape arithmetic on constants: fold them first
+      const { foldConstants } = await import('../passes/fold-constants.js');
       const { exportTfliteBytes } = await import('./tflite/export.js');
-      return exportTfliteBytes(graph);
+      return exportTfliteBytes((await foldConstants(graph)).graph);
     }
     default:
       throw new MloptError('UNSUPPORTED', `writing ${FORMAT_NAMES[format]} is not supported by this version of mlopt (it writes ONNX and TFLite)`);

@@ -83,12 +83,11 @@ export function producersOf(g: Graph): Map<string, Node> {
   return m;
 }
 
-/** A constant input: an initializer that is not also a graph input (those can be overridden by feeds). */
+/** A constant input: an initializer (also when IR < 4 files list it among the graph inputs, as
+ *  every exporter of that era did; mlopt never feeds initializers). */
 export function constantOf(g: Graph, name: string): Tensor | undefined {
   if (!name) return undefined;
-  const t = g.initializers.get(name);
-  if (!t) return undefined;
-  return g.inputs.some((v) => v.name === name) ? undefined : t;
+  return g.initializers.get(name);
 }
 
 /** Constant nodes with a `value` tensor become initializers, so that weights look the same

@@ -196,7 +196,7 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
   const consumers = consumersOf(g);
   const producers = producersOf(g);
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
-  const FUSABLE = new Set(['Conv', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'MaxPool', 'AveragePool', 'Concat', 'MatMul']);
+  const FUSABLE = new Set(['Conv', 'Gemm', 'Add', 'Sum', 'Sub', 'Mul', 'Div', 'MaxPool', 'AveragePool', 'Concat', 'MatMul', 'BatchNormalization']);
   const fusedInto = new Map<Node, { act: string; out: string }>();
   const skip = new Set<Node>();
   for (const n of g.nodes) {
@@ -214,21 +214,47 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
   const fail = (n: Node, why: string): never => {
     throw new MloptError('UNSUPPORTED', `op ${n.op} (node "${n.name}") has no TFLite mapping: ${why}`);
   };
+  /** 'SAME' / 'VALID' when the node's padding is one of TFLite's; 'EXPLICIT' otherwise (a PAD op is written first) */
   const padding = (n: Node, kernel: number[]): string => {
     const auto = attrString(n, 'auto_pad', 'NOTSET');
     if (auto === 'VALID') return 'VALID';
     if (auto === 'SAME_UPPER') return 'SAME';
+    if (auto === 'SAME_LOWER') return 'EXPLICIT';
     const pads = attrInts(n, 'pads') ?? [];
     if (pads.every((p) => p === 0)) return 'VALID';
-    // explicit pads equal to what SAME gives (stride 1, odd kernel: (k-1)/2 on each side)
+    // explicit pads equal to what SAME gives: total = max((ceil(in/s) - 1)·s + k_eff − in, 0), the odd one at the end
     const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
     const dil = attrInts(n, 'dilations') ?? kernel.map(() => 1);
+    const xs = shapeOf(n.inputs[0]!);
     const same = kernel.every((k, i) => {
       const eff = (k - 1) * dil[i]! + 1;
-      return strides[i] === 1 && eff % 2 === 1 && pads[i] === (eff - 1) / 2 && pads[i + kernel.length] === (eff - 1) / 2;
+      const inDim = xs?.[i + 1];
+      if (typeof inDim !== 'number') return strides[i] === 1 && eff % 2 === 1 && pads[i] === (eff - 1) / 2 && pads[i + kernel.length] === (eff - 1) / 2;
+      const total = Math.max((Math.ceil(inDim / strides[i]!) - 1) * strides[i]! + eff - inDim, 0);
+      return pads[i] === Math.floor(total / 2) && pads[i + kernel.length] === total - Math.floor(total / 2);
     });
-    if (same) return 'SAME';
-    return fail(n, `explicit pads [${pads.join(',')}] match neither SAME nor VALID`);
+    return same ? 'SAME' : 'EXPLICIT';
+  };
+  /** PAD the (NHWC) input of `n` by its ONNX pads; MaxPool pads with the lowest value instead of 0 */
+  const padInput = (n: Node, xi: number, fillLowest: boolean): number => {
+    const pads = attrInts(n, 'pads') ?? [];
+    const r = pads.length / 2;
+    const pairs = [0, 0, ...Array.from({ length: r }, (_, i) => [pads[i]!, pads[i + r]!]).flat(), 0, 0];
+    const src = tensors[xi]!;
+    const xs = shapeOf(n.inputs[0]!);
+    const outShape = xs?.map((d, i) => (typeof d === 'number' && i >= 1 && i <= r ? d + pads[i - 1]! + pads[i - 1 + r]! : d));
+    const out = addTensor(names.derive(`${n.inputs[0]}_padded`), 'float32', outShape);
+    tensors[out]!.type = src.type;
+    if (src.quantization) tensors[out]!.quantization = src.quantization;
+    const padT = constTensor('paddings', { dtype: 'int32', shape: [r + 2, 2], data: Int32Array.from(pairs) });
+    if (!fillLowest) {
+      emit('PAD', [xi, padT], [out]);
+    } else {
+      const fill = src.type === 9 ? constTensor('lowest', { dtype: 'int8', shape: [], data: Int8Array.of(-128) }) : constTensor('lowest', { dtype: 'float32', shape: [], data: Float32Array.of(-3.4028234663852886e38) });
+      if (src.quantization) tensors[fill]!.quantization = src.quantization;
+      emit('PADV2', [xi, padT, fill], [out]);
+    }
+    return out;
   };
 
   // int8 views of float values: a DequantizeLinear output reads its int8 source; an int8
@@ -285,8 +311,27 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     }
   }
 
+  // Nodes that only compute a Reshape's target shape are not written: RESHAPE takes the
+  // inferred output shape (-1 for a dynamic batch) instead.
+  const needed = new Set<Node>();
+  {
+    const stack = g.outputs.map((o) => o.name);
+    const seen = new Set<string>();
+    while (stack.length) {
+      const v = stack.pop()!;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      const p = producers.get(v);
+      if (!p) continue;
+      needed.add(p);
+      p.inputs.forEach((x, i) => {
+        if (x && !(p.op === 'Reshape' && i === 1) && !(p.op === 'Resize' && i >= 1)) stack.push(x);
+      });
+    }
+  }
+
   for (const n of g.nodes) {
-    if (skip.has(n)) continue;
+    if (skip.has(n) || (!needed.has(n) && !fusedInto.has(n))) continue;
     if (n.domain === 'tflite') fail(n, 'an op mlopt kept opaque at import');
     if (n.op === 'DequantizeLinear') continue; // read lazily: int8 consumers use the source, float ones a DEQUANTIZE
     if (n.op === 'QuantizeLinear') {
@@ -346,7 +391,9 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
         const kernel = [ws[2]!, ws[3]!];
         const strides = attrInts(n, 'strides') ?? [1, 1];
         const dil = attrInts(n, 'dilations') ?? [1, 1];
-        const pad = padding(n, kernel);
+        const pad0 = padding(n, kernel);
+        const pad = pad0 === 'EXPLICIT' ? 'VALID' : pad0;
+        const xin = pad0 === 'EXPLICIT' ? padInput(n, x(0), false) : x(0);
         const b = constOf(2);
         if (n.inputs[2] && !b) fail(n, 'the bias must be a constant');
         const bias = weightTensor(`${n.inputs[2] || `${n.name}_bias`}`, b ?? { dtype: int8 ? 'int32' : 'float32', shape: [ws[0]!], data: int8 ? new Int32Array(ws[0]!) : new Float32Array(ws[0]!) }, undefined, qpOf(2) && { ...qpOf(2)!, axis: 0 });
@@ -354,11 +401,11 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
         if (group === 1) {
           const data = transposeData(w!.data as NumericArray, ws, [0, 2, 3, 1]); // OIHW → OHWI
           const wi = weightTensor(`${n.inputs[1]}_ohwi`, { dtype: w!.dtype, shape: [ws[0]!, ws[2]!, ws[3]!, ws[1]!], data }, 0, wq && { ...wq, axis: wq.axis === undefined ? undefined : 0 });
-          emit('CONV_2D', [x(0), wi, bias], [y()], { type: 'Conv2DOptions', ...common });
+          emit('CONV_2D', [xin, wi, bias], [y()], { type: 'Conv2DOptions', ...common });
         } else if (group === cin && ws[1] === 1) {
           const data = transposeData(w!.data as NumericArray, ws, [1, 2, 3, 0]); // [M,1,kh,kw] → [1,kh,kw,M]
           const wi = weightTensor(`${n.inputs[1]}_1hwo`, { dtype: w!.dtype, shape: [1, ws[2]!, ws[3]!, ws[0]!], data }, 3, wq && { ...wq, axis: wq.axis === undefined ? undefined : 3 });
-          emit('DEPTHWISE_CONV_2D', [x(0), wi, bias], [y()], { type: 'DepthwiseConv2DOptions', ...common, depthMultiplier: ws[0]! / cin });
+          emit('DEPTHWISE_CONV_2D', [xin, wi, bias], [y()], { type: 'DepthwiseConv2DOptions', ...common, depthMultiplier: ws[0]! / cin });
         } else fail(n, `grouped convolution (group ${group}) is not supported`);
         break;
       }
@@ -394,9 +441,12 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
         const k = attrInts(n, 'kernel_shape')!;
         const s = attrInts(n, 'strides') ?? [1, 1];
         if (k.length !== 2) fail(n, 'only 2-D pooling is supported');
-        const pad = padding(n, k);
-        if (n.op === 'AveragePool' && pad === 'SAME' && attrInt(n, 'count_include_pad', 0)) fail(n, 'count_include_pad=1 with padding');
-        emit(n.op === 'MaxPool' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D', [x(0)], [y()], {
+        const pad0 = padding(n, k);
+        if (n.op === 'AveragePool' && pad0 !== 'VALID' && attrInt(n, 'count_include_pad', 0)) fail(n, 'count_include_pad=1 with padding');
+        if (n.op === 'AveragePool' && pad0 === 'EXPLICIT') fail(n, `explicit pads [${(attrInts(n, 'pads') ?? []).join(',')}] other than SAME (TFLite averages over the valid part of a SAME window only)`);
+        const pad = pad0 === 'EXPLICIT' ? 'VALID' : pad0;
+        const xin = pad0 === 'EXPLICIT' ? padInput(n, x(0), true) : x(0);
+        emit(n.op === 'MaxPool' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D', [xin], [y()], {
           type: 'Pool2DOptions', padding: pad, strideW: s[1]!, strideH: s[0]!, filterWidth: k[1]!, filterHeight: k[0]!, fusedActivationFunction: actOf(n),
         });
         break;
@@ -552,6 +602,25 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
         emit('STRIDED_SLICE', [x(0), i32('begin', begin), i32('end', end), i32('strides', stride)], [y()], { type: 'StridedSliceOptions', beginMask, endMask, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false });
         break;
       }
+      case 'BatchNormalization': {
+        // inference form, channels-last: y = x · k + (b − mean · k), k = scale / √(var + ε)
+        const [sc, bi, mu, va] = [1, 2, 3, 4].map((i) => constOf(i));
+        if (!sc || !bi || !mu || !va || n.outputs.filter(Boolean).length !== 1) fail(n, 'only the inference form with constant parameters');
+        const eps = attrFloat(n, 'epsilon', 1e-5);
+        const [s0, b0, m0, v0] = [sc!, bi!, mu!, va!].map((t) => toFloat32(t));
+        const k = s0!.map((v, c) => v / Math.sqrt(v0![c]! + eps));
+        const add = b0!.map((v, c) => v - m0![c]! * k[c]!);
+        const mid = addTensor(names.derive(`${n.name}_scaled`), 'float32', shapeOf(outName(n)));
+        emit('MUL', [x(0), constTensor(`${n.name}_k`, { dtype: 'float32', shape: [k.length], data: k })], [mid], { type: 'MulOptions', fusedActivationFunction: 'NONE' });
+        emit('ADD', [mid, constTensor(`${n.name}_b`, { dtype: 'float32', shape: [add.length], data: add })], [y()], { type: 'AddOptions', fusedActivationFunction: actOf(n) });
+        break;
+      }
+      case 'Sum':
+        if (n.inputs.length === 1) emit('RESHAPE', [x(0), i32('shape', (shapeOf(n.inputs[0]!) ?? []).map((d) => (typeof d === 'number' ? d : -1)))], [y()]);
+        else if (n.inputs.length === 2) emit('ADD', [x(0), x(1)], [y()], { type: 'AddOptions', fusedActivationFunction: actOf(n) });
+        else if (actOf(n) !== 'NONE') fail(n, 'a fused activation on a Sum of more than two inputs');
+        else emit('ADD_N', n.inputs.map((_, i) => x(i)), [y()]);
+        break;
       case 'Gelu':
         emit('GELU', [x(0)], [y()], { type: 'GeluOptions', approximate: attrString(n, 'approximate', 'none') === 'tanh' });
         break;
