@@ -560,7 +560,7 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
     evaluatedOn,
     sizeRatio: qm.bytes / fm.bytes,
     latencyRatio: qm.latencyP50Ms / fm.latencyP50Ms,
-    ...(fAcc !== undefined && qe.acc !== undefined ? { accuracyDrop: (fAcc - qe.acc) * 100 } : {}),
+    ...(fAcc !== undefined && qe.acc !== undefined ? { accuracyDrop: Math.round((fAcc - qe.acc) * 1e8) / 1e6 } : {}),
     top1Agreement,
     sqnrDb: sq,
     batch: (feeds.values().next().value?.shape[0] as number) ?? batch,

@@ -249,3 +249,71 @@ function removeDead(g: Graph): boolean {
   }
   return removed;
 }
+
+/**
+ * Reshape clean-up after the layout pass: a Transpose that only moves size-1 axes is a Reshape
+ * (tf2onnx writes NHWC→NCHW of a 1-channel input as a Reshape, the layout pass then adds the
+ * inverse Transpose); a Reshape of a Reshape reads the first one's input; a Reshape to its
+ * input's own shape disappears. Needs static shapes (a symbolic batch dim is fine). Edits `g`.
+ */
+export function simplifyReshapes(g: Graph): number {
+  let changed = 0;
+  for (let pass = 0; pass < 10; pass++) {
+    const types = inferGraphTypes(g).types;
+    const producers = producersOf(g);
+    const graphOutputs = new Set(g.outputs.map((o) => o.name));
+    const uses = new Map<string, number>();
+    for (const n of g.nodes) for (const x of n.inputs) uses.set(x, (uses.get(x) ?? 0) + 1);
+    const names = new NameAllocator(g);
+    let did = false;
+    const shapeConst = (dims: Array<number | string>): string | undefined => {
+      if (dims.filter((d) => typeof d !== 'number').length > 1) return undefined;
+      const name = names.next('shape');
+      g.initializers.set(name, { dtype: 'int64', shape: [dims.length], data: BigInt64Array.from(dims.map((d) => BigInt(typeof d === 'number' ? d : -1))) });
+      return name;
+    };
+    const rename = new Map<string, string>();
+    const out: Node[] = [];
+    for (const n of g.nodes) {
+      if (n.domain !== '') {
+        out.push(n);
+        continue;
+      }
+      const inShape = types.get(n.inputs[0] ?? '')?.shape;
+      const outShape = types.get(n.outputs[0] ?? '')?.shape;
+      if (n.op === 'Transpose' && inShape && outShape) {
+        const perm = attrInts(n, 'perm') ?? [];
+        const moved = perm.filter((p) => inShape[p] !== 1);
+        if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) {
+          const s = shapeConst(outShape);
+          if (s) {
+            out.push({ ...n, op: 'Reshape', inputs: [n.inputs[0]!, s], attrs: {} });
+            did = true;
+            continue;
+          }
+        }
+      }
+      if (n.op === 'Reshape' && inShape && outShape) {
+        const src = producers.get(n.inputs[0]!);
+        const same = inShape.length === outShape.length && inShape.every((d, i) => d === outShape[i]);
+        if (same && !graphOutputs.has(n.outputs[0]!)) {
+          rename.set(n.outputs[0]!, n.inputs[0]!);
+          did = true;
+          continue;
+        }
+        if (src && src.op === 'Reshape' && src.domain === '' && uses.get(n.inputs[0]!) === 1 && !graphOutputs.has(n.inputs[0]!)) {
+          out.push({ ...n, inputs: [src.inputs[0]!, n.inputs[1]!] });
+          did = true;
+          continue;
+        }
+      }
+      out.push(n);
+    }
+    for (const n of out) n.inputs = n.inputs.map((x) => rename.get(x) ?? x);
+    g.nodes = out;
+    removeDead(g);
+    if (!did) break;
+    changed++;
+  }
+  return changed;
+}

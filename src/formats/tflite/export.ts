@@ -22,7 +22,7 @@ import type { Dim, Tensor } from '../../ir/tensor.js';
 import { toFloat32 } from '../../ir/tensor.js';
 import { toFloat16Bits, transposeData } from '../../data/npy.js';
 import { quantizeWeightsSymmetric } from '../../optimize/quantize/calibrate.js';
-import { convertLayout } from '../../passes/layout.js';
+import { convertLayout, simplifyReshapes } from '../../passes/layout.js';
 import { MloptError } from '../../util/errors.js';
 import { encodeTflite, makeOperatorCode } from './codec.js';
 import type { TfliteModel, TfliteOperator, TfliteOperatorCode, TfliteOptions, TfliteTensor } from './codec.js';
@@ -91,6 +91,7 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
   const pre = prepareForQuantization(g0);
   notes.push(...pre.notes);
   const g = convertLayout(pre.graph, 'NHWC').graph;
+  simplifyReshapes(g);
   const types = inferGraphTypes(g).types;
   const names = new NameAllocator(g);
 
@@ -165,7 +166,9 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
       emit('DEQUANTIZE', [half], [out]);
       return out;
     }
-    if (weightMode === 'dynamic' && axis !== undefined) {
+    // dynamic range leaves small weights in float32, as the official converter does (< 1024
+    // elements): hybrid kernels cost more than they save there (measured in LiteRT.js)
+    if (weightMode === 'dynamic' && axis !== undefined && (t.shape as number[]).reduce((a, b) => a * b, 1) >= 1024) {
       // axis -1: per-tensor
       const { scales, q } = quantizeWeightsSymmetric(toFloat32(t), t.shape as number[], axis < 0 ? undefined : axis);
       const i = constTensor(`${hint}_int8`, { dtype: 'int8', shape: t.shape, data: q });

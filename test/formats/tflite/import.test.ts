@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { argmaxRows, loadDataset, parseNpz, prepareFeeds } from '../../../src/data/index.js';
@@ -95,4 +95,32 @@ describe('TFLite import', () => {
     assert.match(r.stderr, /UNIDIRECTIONAL_SEQUENCE_LSTM .* has no ONNX mapping/);
     assert.ok(!existsSync(out));
   });
+});
+
+describe('bad TFLite input from the CLI', () => {
+  const good = readFileSync(join(FIXTURES, 'models', 'fmnist_cnn_float32.tflite'));
+  const cases: Array<[string, Uint8Array, RegExp]> = [
+    ['a truncated .tflite', good.subarray(0, Math.floor(good.length / 3)), /truncated|out of range|corrupt|bad/i],
+    ['a file with the wrong identifier', (() => {
+      const b = Uint8Array.from(good);
+      b.set([0x58, 0x58, 0x58, 0x58], 4); // "XXXX" instead of "TFL3"
+      return b;
+    })(), /not a model|identifier|unrecognised|unknown/i],
+  ];
+  for (const [what, bytes, re] of cases) {
+    it(`${what}: one-line error, non-zero exit, nothing written`, () => {
+      const dir = tempDir();
+      const f = join(dir, 'bad.tflite');
+      writeFileSync(f, bytes);
+      const out = join(dir, 'out.onnx');
+      for (const args of [['inspect', f], ['convert', f, '--to', 'onnx', '-o', out]]) {
+        const r = runCli(args);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, re);
+        assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('mlopt:')).length, 1);
+        assert.ok(!r.stderr.includes('    at '));
+      }
+      assert.ok(!existsSync(out));
+    });
+  }
 });
