@@ -18,20 +18,27 @@ export async function inspectCommand(path: string, opts: { json?: boolean; ir?: 
   const lines: string[] = [];
   const field = (k: string, v: string) => lines.push(`${k.padEnd(12)}${v}`);
   field('model', r.path);
-  field('format', `${r.formatName}${r.formatVersion !== undefined ? ` (IR version ${r.formatVersion})` : ''}`);
+  field('format', `${r.formatName}${r.formatVersion !== undefined ? ` (${r.format === 'tflite' ? 'schema' : 'IR'} version ${r.formatVersion})` : ''}`);
   field('opsets', r.opsets.length ? r.opsets.map((o) => `${o.domain} ${o.version}`).join(', ') : '(none declared)');
   if (r.producer) field('producer', r.producer);
   field('size', `${formatBytes(r.bytes)} (${formatBytes(r.gzipBytes)} gzipped)`);
   const dts = Object.entries(r.weightDTypes).map(([d, n]) => `${d} ${formatCount(n as number)}`).join(', ');
   field('parameters', `${formatCount(r.parameters)}${dts ? ` (${dts}; ${formatBytes(r.weightBytes)})` : ''}`);
-  field('quantized', r.quantized ? 'yes' : 'no');
+  const qd = r.quantization ? Object.entries(r.quantization.tensors).map(([d, n]) => `${n} ${d}`).join(', ') : '';
+  field('quantized', r.quantized ? `yes${qd ? ` (quantized tensors: ${qd}; ${r.quantization!.perChannel} per-channel)` : ''}` : 'no');
   field('sparsity', `${formatPct(r.sparsity, 1)} of float weights are zero`);
+  const q = (v: (typeof r.inputs)[number]) => (v.quant ? `  scale ${v.quant.scale.length > 1 ? `[${v.quant.scale.length} values]` : Number(v.quant.scale[0]!.toPrecision(6))} zero point ${v.quant.zeroPoint.length > 1 ? `[${v.quant.zeroPoint.length} values]` : v.quant.zeroPoint[0]}` : '');
   lines.push('inputs');
-  for (const v of r.inputs) lines.push(`  ${v.name}  ${v.dtype ?? '?'} ${shape(v.shape)}`);
+  for (const v of r.inputs) lines.push(`  ${v.name}  ${v.dtype ?? '?'} ${shape(v.shape)}${q(v)}`);
   lines.push('outputs');
-  for (const v of r.outputs) lines.push(`  ${v.name}  ${v.dtype ?? '?'} ${shape(v.shape)}`);
+  for (const v of r.outputs) lines.push(`  ${v.name}  ${v.dtype ?? '?'} ${shape(v.shape)}${q(v)}`);
+  if (r.storedOps) {
+    const stored = Object.entries(r.storedOps).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    lines.push(`operators in the file (${stored.reduce((n, [, c]) => n + c, 0)})`);
+    for (const [op, n] of stored) lines.push(`  ${op.padEnd(28)}${n}`);
+  }
   const ops = Object.entries(r.ops).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  lines.push(`ops (${r.nodeCount} nodes)`);
+  lines.push(r.storedOps ? `as IR ops (${r.nodeCount} nodes)` : `ops (${r.nodeCount} nodes)`);
   for (const [op, n] of ops) lines.push(`  ${op.padEnd(28)}${n}`);
   if (r.opaqueOps.length) lines.push(`ops outside mlopt's catalogue (kept verbatim for ONNX output): ${r.opaqueOps.join(', ')}`);
   const errors = r.issues.filter((i) => i.severity === 'error');

@@ -84,6 +84,15 @@ describe('TFLite import', () => {
     assert.equal(j.inputs[0].name, 'serving_default_input:0');
     assert.deepEqual(j.inputs[0].shape, ['batch', 28, 28, 1]);
     assert.ok(j.ops.Conv === 2 && j.ops.MaxPool === 2);
+    assert.deepEqual(j.storedOps, { QUANTIZE: 1, CONV_2D: 2, MAX_POOL_2D: 2, RESHAPE: 1, FULLY_CONNECTED: 2, SOFTMAX: 1, DEQUANTIZE: 1 });
+    assert.ok(j.quantization.tensors.int8 > 5 && j.quantization.perChannel === 2, JSON.stringify(j.quantization));
+    const hello = join(CORPUS, 'tflite', 'tflm_hello_world_int8.tflite');
+    if (existsSync(hello)) {
+      const h = JSON.parse(runCli(['inspect', hello, '--json']).stdout);
+      assert.equal(h.inputs[0].dtype, 'int8');
+      assert.equal(h.inputs[0].quant.zeroPoint[0], -128);
+      assert.ok(Math.abs(h.inputs[0].quant.scale[0] - 0.0244801) < 1e-6);
+    }
   });
 
   it('convert --to onnx refuses a TFLite op with no ONNX mapping, naming it', () => {
