@@ -72,15 +72,32 @@ Examples:
     .option('-o, --output <path>', 'output path (default: ./<input-stem>.converted.<ext>)')
     .option('--force', 'overwrite the output if it exists')
     .option('--no-check', 'skip running the output in its runtime to compare it with the input')
+    .option('--float16', 'convert and quantize in one step: the same as `mlopt quantize --float16 --to <format>`')
+    .option('--dynamic', 'the same as `mlopt quantize --dynamic --to <format>`')
+    .option('--int8', 'the same as `mlopt quantize --int8 --to <format>` (needs --calibration-data)')
+    .option('--calibration-data <file>', 'with --int8: calibration samples')
+    .option('--io-type <type>', 'with --int8 --to tflite: float32 | int8 | uint8 inputs and outputs')
     .option('--json', 'print only JSON on stdout')
     .addHelpText('after', `
 Examples:
   $ mlopt convert model.onnx --to onnx -o model.copy.onnx
   $ mlopt convert model.onnx -o out/model.onnx --force
+  $ mlopt convert model.onnx --to tflite
+  $ mlopt convert model.onnx --to tflite --int8 --calibration-data calib.npz
 
-After writing, mlopt runs the input and the output in onnxruntime on the same random input and
-reports the largest difference (skip with --no-check).`)
-    .action(async (model: string, opts: { to?: string; output?: string; force?: boolean; check: boolean; json?: boolean }) => {
+After writing, mlopt runs the input and the output in their runtimes (onnxruntime, LiteRT.js) on
+the same random input and reports the largest difference (skip with --no-check). With --float16,
+--dynamic or --int8 it runs \`mlopt quantize\` instead, which measures the result (see its --help).`)
+    .action(async (model: string, opts: { to?: string; output?: string; force?: boolean; check: boolean; json?: boolean; float16?: boolean; dynamic?: boolean; int8?: boolean; calibrationData?: string; ioType?: string }) => {
+      if (opts.float16 || opts.dynamic || opts.int8) {
+        const { quantizeCommand } = await import('./quantize.js');
+        await quantizeCommand(model, {
+          float16: opts.float16, dynamic: opts.dynamic, int8: opts.int8, to: opts.to, output: opts.output, force: opts.force, json: opts.json,
+          calibrationData: opts.calibrationData, ioType: opts.ioType, keepIoTypes: true, device: 'cpu', calibrationSamples: 200, batch: 32, runs: 50, warmup: 5,
+        });
+        return;
+      }
+      if (opts.calibrationData || opts.ioType) throw new MloptError('USAGE', '--calibration-data and --io-type go with --int8');
       const { convertCommand } = await import('./convert.js');
       await convertCommand(model, opts);
     });

@@ -179,3 +179,20 @@ describe('TFLite export: TRANSPOSE_CONV, RESIZE, STRIDED_SLICE, GELU, BATCH_MATM
     assert.ok(max <= 1e-4, `max relative diff ${max}`);
   });
 });
+
+describe('mlopt convert --to tflite with a quantization mode', () => {
+  it('--dynamic runs the quantize pipeline (measured table, TFLite output)', () => {
+    const out = join(tempDir(), 'c.tflite');
+    const r = runCli(['convert', model('fmnist_cnn.onnx'), '--to', 'tflite', '--dynamic', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { format: string; mode: string; sizeRatio: number };
+    assert.equal(j.format, 'tflite');
+    assert.equal(j.mode, 'dynamic');
+    assert.ok(j.sizeRatio < 0.3 && existsSync(out));
+  });
+  it('--calibration-data without --int8 is a usage error', () => {
+    const r = runCli(['convert', model('fmnist_cnn.onnx'), '--to', 'tflite', '--calibration-data', TEST_NPZ, '-o', join(tempDir(), 'x.tflite')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /go with --int8/);
+  });
+});
