@@ -15,8 +15,13 @@ import { inferGraphTypes } from '../ir/ops/index.js';
 import type { Tensor } from '../ir/tensor.js';
 import { exportOnnxBytes } from '../formats/onnx/export.js';
 
-/** ops whose output changes from run to run, or that must not be evaluated ahead of time */
-const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Dropout']);
+/** ops whose output changes from run to run, or that must not be evaluated ahead of time: a
+ *  DequantizeLinear of int8 weights IS the quantized model's representation (folding it would turn
+ *  the weights back into float32), so Q/DQ nodes stay, as onnxruntime's own folding keeps them */
+const NOT_FOLDED = new Set([
+  'RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Dropout',
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
+]);
 
 export interface FoldResult {
   graph: Graph;
@@ -55,7 +60,7 @@ export async function foldConstants(g0: Graph): Promise<FoldResult> {
   const foldable: Node[] = [];
   for (const n of g.nodes) {
     const hasGraph = Object.values(n.attrs).some((a) => a.type === 'graph' || a.type === 'graphs');
-    if (n.domain !== '' || hasGraph || NONDETERMINISTIC.has(n.op) || n.inputs.length === 0 && n.op !== 'Constant') continue;
+    if (n.domain !== '' || hasGraph || NOT_FOLDED.has(n.op) || n.inputs.length === 0 && n.op !== 'Constant') continue;
     if (!n.inputs.every((x) => x === '' || constant.has(x))) continue;
     foldable.push(n);
     for (const o of n.outputs) if (o) constant.add(o);
