@@ -8,6 +8,7 @@
 import { transposeData } from '../data/npy.js';
 import type { Graph, Layout, Node } from '../ir/graph.js';
 import { attrInt, attrInts } from '../ir/graph.js';
+import { toFloat32 } from '../ir/tensor.js';
 import { getOp, inferGraphTypes } from '../ir/ops/index.js';
 import type { Tensor } from '../ir/tensor.js';
 import { NameAllocator, copyGraph, producersOf, pruneInitializers } from '../ir/edit.js';
@@ -316,4 +317,66 @@ export function simplifyReshapes(g: Graph): number {
     changed++;
   }
   return changed;
+}
+
+/**
+ * Transpose → Flatten/Reshape to [batch, K] → MatMul / Gemm with constant float32 weights: the
+ * Transpose only permutes the K features, so permute the weight rows instead and drop it (the
+ * channels-last export of a PyTorch CNN otherwise keeps a TRANSPOSE before its classifier).
+ * Edits `g`; returns how many Transposes were removed.
+ */
+export function foldTransposeIntoWeights(g: Graph): number {
+  const types = inferGraphTypes(g).types;
+  const producers = producersOf(g);
+  const uses = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const x of n.inputs) uses.set(x, [...(uses.get(x) ?? []), n]);
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  let removed = 0;
+  for (const fc of g.nodes) {
+    if (fc.domain !== '' || (fc.op !== 'MatMul' && fc.op !== 'Gemm')) continue;
+    const w = g.initializers.get(fc.inputs[1] ?? '');
+    if (!w || w.dtype !== 'float32' || w.shape.length !== 2) continue;
+    if (fc.op === 'Gemm' && attrInt(fc, 'transA', 0) !== 0) continue;
+    const flat = producers.get(fc.inputs[0] ?? '');
+    if (!flat || (flat.op !== 'Reshape' && flat.op !== 'Flatten') || flat.domain !== '') continue;
+    const tr = producers.get(flat.inputs[0] ?? '');
+    if (!tr || tr.op !== 'Transpose' || tr.domain !== '') continue;
+    if ((uses.get(flat.outputs[0]!) ?? []).length !== 1 || (uses.get(tr.outputs[0]!) ?? []).length !== 1) continue;
+    if (graphOutputs.has(flat.outputs[0]!) || graphOutputs.has(tr.outputs[0]!)) continue;
+    const s = types.get(tr.inputs[0]!)?.shape;
+    const out = types.get(flat.outputs[0]!)?.shape;
+    const perm = attrInts(tr, 'perm');
+    if (!s || !out || !perm || perm[0] !== 0 || out.length !== 2 || s.slice(1).some((d) => typeof d !== 'number')) continue;
+    if (flat.op === 'Flatten' && attrInt(flat, 'axis', 1) !== 1) continue;
+    const dims = (s as number[]).slice(1);
+    const k = dims.reduce((a, b) => a * b, 1);
+    const transB = fc.op === 'Gemm' && attrInt(fc, 'transB', 0) === 1;
+    if ((transB ? w.shape[1] : w.shape[0]) !== k) continue;
+    // σ(j): index in the untransposed flattening of feature j of the transposed one
+    const tdims = perm.slice(1).map((p) => dims[p - 1]!);
+    const strides = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
+    const sigma = new Int32Array(k);
+    const m = new Array<number>(tdims.length).fill(0);
+    for (let j = 0; j < k; j++) {
+      let src = 0;
+      for (let a = 0; a < tdims.length; a++) src += m[a]! * strides[perm[a + 1]! - 1]!;
+      sigma[j] = src;
+      for (let a = tdims.length - 1; a >= 0; a--) {
+        if (++m[a]! < tdims[a]!) break;
+        m[a] = 0;
+      }
+    }
+    const data = toFloat32(w);
+    const nw = new Float32Array(data.length);
+    const [r0, r1] = w.shape as [number, number];
+    if (transB) for (let o = 0; o < r0; o++) for (let j = 0; j < k; j++) nw[o * r1 + sigma[j]!] = data[o * r1 + j]!;
+    else for (let j = 0; j < k; j++) nw.set(data.subarray(j * r1, (j + 1) * r1), sigma[j]! * r1);
+    const name = new NameAllocator(g).derive(`${fc.inputs[1]}_perm`);
+    g.initializers.set(name, { dtype: 'float32', shape: [r0, r1], data: nw });
+    fc.inputs[1] = name;
+    flat.inputs[0] = tr.inputs[0]!;
+    removed++;
+  }
+  if (removed) removeDead(g);
+  return removed;
 }

@@ -22,7 +22,7 @@ import type { Dim, Tensor } from '../../ir/tensor.js';
 import { toFloat32 } from '../../ir/tensor.js';
 import { toFloat16Bits, transposeData } from '../../data/npy.js';
 import { quantizeWeightsSymmetric } from '../../optimize/quantize/calibrate.js';
-import { convertLayout, simplifyReshapes } from '../../passes/layout.js';
+import { convertLayout, foldTransposeIntoWeights, simplifyReshapes } from '../../passes/layout.js';
 import { MloptError } from '../../util/errors.js';
 import { encodeTflite, makeOperatorCode } from './codec.js';
 import type { TfliteModel, TfliteOperator, TfliteOperatorCode, TfliteOptions, TfliteTensor } from './codec.js';
@@ -92,6 +92,7 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
   notes.push(...pre.notes);
   const g = convertLayout(pre.graph, 'NHWC').graph;
   simplifyReshapes(g);
+  foldTransposeIntoWeights(g);
   const types = inferGraphTypes(g).types;
   const names = new NameAllocator(g);
 
