@@ -31,6 +31,12 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       const bytes = readFileSync(file);
       return { path, file, format, graph: importOnnxBytes(bytes, path), fileSize: bytes.byteLength, bytes };
     }
+    case 'keras':
+    case 'keras-h5': {
+      const { importKeras } = await import('./keras/import.js');
+      const bytes = readFileSync(file);
+      return { path, file, format, graph: await importKeras(bytes, format, path), fileSize: bytes.byteLength, bytes };
+    }
     case 'tflite': {
       const { importTfliteBytes } = await import('./tflite/import.js');
       const bytes = readFileSync(file);
@@ -39,7 +45,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     default:
       throw new MloptError(
         'UNSUPPORTED',
-        `${path}: ${FORMAT_NAMES[format]} models cannot be read by this version of mlopt (it reads ONNX and TFLite)`,
+        `${path}: ${FORMAT_NAMES[format]} models cannot be read by this version of mlopt (it reads ONNX, TFLite and Keras)`,
       );
   }
 }

@@ -21,6 +21,15 @@ export async function createRunner(model: LoadedModel, opts: RunnerOptions = {})
     }
     case 'tflite':
       return createFileRunner(model.format, model.bytes ?? readFileSync(model.file), { ...opts, source: model.path });
+    case 'keras':
+    case 'keras-h5': {
+      // no JS engine reads Keras files (tfjs cannot load .keras / Keras 2 .h5): run the model's
+      // IR, exported to ONNX, in onnxruntime — the backend column says so
+      const { createOnnxRunner } = await import('./onnxruntime.js');
+      const { exportOnnxBytes } = await import('../formats/onnx/export.js');
+      const r = await createOnnxRunner(exportOnnxBytes(g), feedInputs(g), g.outputs, opts);
+      return Object.assign(Object.create(Object.getPrototypeOf(r) as object) as Runner, r, { backend: `${r.backend}, via ONNX export` });
+    }
     default:
       throw new MloptError('UNSUPPORTED', `${model.path}: no runtime for ${model.format} models in this version`);
   }

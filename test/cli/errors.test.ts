@@ -95,6 +95,6 @@ test('--to with a format this version cannot write', () => {
 });
 
 test('reading a format this version cannot import says so', () => {
-  const r = runCli(['inspect', join(FIXTURES, 'models', 'fmnist_cnn.keras')]);
+  const r = runCli(['inspect', join(FIXTURES, 'models', 'fmnist_cnn_savedmodel')]);
   assertCleanFailure(r, /models cannot be read by this version/);
 });
