@@ -24,36 +24,9 @@ import { toFloat16Bits, transposeData } from '../../data/npy.js';
 import { quantizeWeightsSymmetric } from '../../optimize/quantize/calibrate.js';
 import { convertLayout, foldTransposeIntoWeights, simplifyReshapes } from '../../passes/layout.js';
 import { MloptError } from '../../util/errors.js';
-import { encodeTflite, makeOperatorCode } from './codec.js';
-import type { TfliteModel, TfliteOperator, TfliteOperatorCode, TfliteOptions, TfliteTensor } from './codec.js';
+import { TfliteBuilder, type QP, dequantizeConst, sameParams } from './builder.js';
+import { encodeTflite } from './codec.js';
 
-const TYPE_CODES: Partial<Record<DType, number>> = { float32: 0, float16: 1, int32: 2, uint8: 3, int64: 4, bool: 6, int16: 7, int8: 9, float64: 10 };
-
-/** quantization parameters of an int8 / int32 value (axis: per-channel axis in the IR's order) */
-interface QP {
-  scale: number[];
-  zeroPoint: number[];
-  axis?: number;
-}
-
-function sameParams(scale: number[], zeroPoint: number[], qp: QP): boolean {
-  return scale.length === qp.scale.length && scale.every((v, i) => Math.fround(v) === Math.fround(qp.scale[i]!)) && zeroPoint.every((z, i) => z === qp.zeroPoint[i]);
-}
-
-/** float32 copy of a quantized constant: (q − zero point) × scale, per tensor or per channel. */
-function dequantizeConst(t: Tensor, qp: QP): Tensor {
-  const q = t.data as ArrayLike<number>;
-  const shape = t.shape as number[];
-  const out = new Float32Array(q.length);
-  const axis = qp.axis === undefined ? undefined : (qp.axis + shape.length) % shape.length;
-  const inner = axis === undefined ? 1 : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const dim = axis === undefined ? 1 : shape[axis]!;
-  for (let i = 0; i < q.length; i++) {
-    const c = axis === undefined ? 0 : Math.floor(i / inner) % dim;
-    out[i] = (Number(q[i]) - qp.zeroPoint[c]!) * qp.scale[c]!;
-  }
-  return { dtype: 'float32', shape: [...shape], data: out };
-}
 
 export interface TfliteExportResult {
   bytes: Uint8Array;
@@ -97,26 +70,16 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
   const names = new NameAllocator(g);
 
   // ---- tensors and buffers
-  const tensors: TfliteTensor[] = [];
-  const buffers: TfliteModel['buffers'] = [{ data: new Uint8Array(0) }];
+  const b = new TfliteBuilder(names);
+  const { tensors } = b;
+  const addTensor = b.addTensor.bind(b);
+  const emit = b.emit.bind(b);
+  const constTensor = b.constTensor.bind(b);
+  const i32 = b.i32.bind(b);
+  const setQuant = b.setQuant.bind(b);
   const index = new Map<string, number>();
   const shapeOf = (name: string): Dim[] | undefined => types.get(name)?.shape ?? g.initializers.get(name)?.shape;
   const dtypeOf = (name: string): DType | undefined => types.get(name)?.dtype ?? g.initializers.get(name)?.dtype;
-  const addTensor = (name: string, dtype: DType, shape: Dim[] | undefined, data?: Uint8Array): number => {
-    const type = TYPE_CODES[dtype];
-    if (type === undefined) throw new MloptError('UNSUPPORTED', `tensor "${name}" has dtype ${dtype}, which mlopt does not write to TFLite`);
-    const t: TfliteTensor = { shape: [], type, buffer: 0, name, isVariable: false, hasRank: shape !== undefined, externalBuffer: 0 };
-    if (shape) {
-      t.shape = shape.map((d) => (typeof d === 'number' ? d : 1));
-      if (shape.some((d) => typeof d !== 'number')) t.shapeSignature = shape.map((d) => (typeof d === 'number' ? d : -1));
-    }
-    if (data) {
-      t.buffer = buffers.length;
-      buffers.push({ data });
-    }
-    tensors.push(t);
-    return tensors.length - 1;
-  };
   // ---- QDQ: int8 values and their parameters; DequantizeLinear outputs → their int8 source
   const quantOf = new Map<string, QP>();
   const dqSrc = new Map<string, string>();
@@ -134,10 +97,6 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
       dqSrc.set(n.outputs[0]!, n.inputs[0]!);
     }
   }
-  const setQuant = (i: number, qp: QP, axis = qp.axis): void => {
-    const rank = tensors[i]!.shape.length;
-    tensors[i]!.quantization = { scale: qp.scale, zeroPoint: qp.zeroPoint.map((z) => BigInt(z)), quantizedDimension: axis !== undefined ? (axis + rank) % rank : 0 };
-  };
   const tensorFor = (name: string): number => {
     const have = index.get(name);
     if (have !== undefined) return have;
@@ -148,8 +107,6 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     index.set(name, i);
     return i;
   };
-  const constTensor = (hint: string, t: Tensor): number => addTensor(names.derive(hint), t.dtype, t.shape, bytesOf(t.data as NumericArray));
-  const i32 = (hint: string, values: number[]): number => constTensor(hint, { dtype: 'int32', shape: [values.length], data: Int32Array.from(values) });
   /** A Conv / FC weight (`axis` = its output-channel axis in TFLite order) or bias, stored per `weightMode`. */
   const weightTensor = (hint: string, t: Tensor, axis: number | undefined, qp?: QP): number => {
     if (qp) {
@@ -177,23 +134,6 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
       return i;
     }
     return constTensor(hint, t);
-  };
-
-  // ---- operators
-  const opcodes: TfliteOperatorCode[] = [];
-  const opcodeIndex = new Map<string, number>();
-  const opcode = (name: string): number => {
-    let i = opcodeIndex.get(name);
-    if (i === undefined) {
-      i = opcodes.length;
-      opcodes.push(makeOperatorCode(name));
-      opcodeIndex.set(name, i);
-    }
-    return i;
-  };
-  const operators: TfliteOperator[] = [];
-  const emit = (op: string, inputs: number[], outputs: number[], options?: TfliteOptions): void => {
-    operators.push({ opcodeIndex: opcode(op), inputs, outputs, ...(options ? { builtinOptions: options } : {}), customOptionsFormat: 0, debugMetadataIndex: -1 });
   };
 
   // fused activations: an activation node whose only input comes from a fusable producer
@@ -655,20 +595,11 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     emit('QUANTIZE', [q], [u]);
     return u;
   });
-  const model: TfliteModel = {
-    version: 3,
-    operatorCodes: opcodes,
-    subgraphs: [{ tensors, inputs, outputs, operators, name: 'main', debugMetadataIndex: -1 }],
-    description: 'mlopt',
-    buffers,
-    signatureDefs: [{
-      inputs: feedInputs(g).map((v, i) => ({ name: v.name, tensorIndex: inputs[i]! })),
-      outputs: g.outputs.map((v, i) => ({ name: v.name, tensorIndex: outputs[i]! })),
-      signatureKey: 'serving_default',
-      subgraphIndex: 0,
-    }],
-  };
-  const transposes = operators.filter((o) => opcodes[o.opcodeIndex]!.builtinCode === 39).length;
+  const model = b.model(
+    feedInputs(g).map((v, i) => ({ name: v.name, tensorIndex: inputs[i]! })),
+    g.outputs.map((v, i) => ({ name: v.name, tensorIndex: outputs[i]! })),
+  );
+  const transposes = b.count('TRANSPOSE');
   return { bytes: encodeTflite(model), transposes, notes };
 }
 
