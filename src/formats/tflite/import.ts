@@ -262,29 +262,20 @@ export function importTflite(model: TfliteModel, source = 'model'): Graph {
       nodes.push(node(op, [x(0)], [floatOut(o.outputs[0]!)], attrs));
     };
     switch (code.customCode ? '' : opName) {
-      case 'CONV_2D': {
+      case 'CONV_2D':
+      case 'DEPTHWISE_CONV_2D': {
+        // weights: CONV_2D [O, H, W, I] → [O, I, H, W]; DEPTHWISE_CONV_2D [1, H, W, C·m] → [C·m, 1, H, W]
+        const depthwise = opName === 'DEPTHWISE_CONV_2D';
         const w = o.inputs[1]!;
         const ws = tensors[w]!.shape;
         const cin = channelsOf(o.inputs[0]!);
-        const group = cin && ws[3] ? cin / ws[3] : 1;
-        const wt = transposedWeight(w, [0, 3, 1, 2], where);
+        if (depthwise && !cin) throw new MloptError('UNSUPPORTED', `${source}: ${where}: the input channel count is unknown`);
+        const group = depthwise ? cin! : cin && ws[3] ? cin / ws[3] : 1;
+        const wt = transposedWeight(w, depthwise ? [3, 0, 1, 2] : [0, 3, 1, 2], where);
         withAct(o, opts, where, (y) =>
           nodes.push(node('Conv', [x(0), wt, ...(o.inputs[2]! >= 0 ? [x(2)] : [])], [y], {
             auto_pad: padding(opts), strides: ints([num(opts, 'strideH', 1), num(opts, 'strideW', 1)]),
             dilations: ints([num(opts, 'dilationHFactor', 1), num(opts, 'dilationWFactor', 1)]), kernel_shape: ints([ws[1]!, ws[2]!]), group: int(group),
-          }, { layout: 'NHWC' })));
-        break;
-      }
-      case 'DEPTHWISE_CONV_2D': {
-        const w = o.inputs[1]!;
-        const ws = tensors[w]!.shape; // [1, H, W, C*m]
-        const cin = channelsOf(o.inputs[0]!);
-        if (!cin) throw new MloptError('UNSUPPORTED', `${source}: ${where}: the input channel count is unknown`);
-        const wt = transposedWeight(w, [3, 0, 1, 2], where); // → [C*m, 1, H, W]
-        withAct(o, opts, where, (y) =>
-          nodes.push(node('Conv', [x(0), wt, ...(o.inputs[2]! >= 0 ? [x(2)] : [])], [y], {
-            auto_pad: padding(opts), strides: ints([num(opts, 'strideH', 1), num(opts, 'strideW', 1)]),
-            dilations: ints([num(opts, 'dilationHFactor', 1), num(opts, 'dilationWFactor', 1)]), kernel_shape: ints([ws[1]!, ws[2]!]), group: int(cin),
           }, { layout: 'NHWC' })));
         break;
       }
