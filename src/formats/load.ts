@@ -21,7 +21,8 @@ export interface LoadedModel {
 }
 
 /** Formats mlopt can write, and the file extension each gets. */
-export const WRITABLE: Partial<Record<ModelFormat, string>> = { onnx: '.onnx', tflite: '.tflite' };
+/** (tfjs: a folder, model.json + weight shards, written by writeModel in write.ts) */
+export const WRITABLE: Partial<Record<ModelFormat, string>> = { onnx: '.onnx', tflite: '.tflite', tfjs: '.tfjs' };
 
 export async function loadModel(path: string): Promise<LoadedModel> {
   const { format, path: file } = detectFormat(path);
@@ -33,14 +34,19 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     }
     case 'keras':
     case 'keras-h5': {
-      const { importKeras } = await import('./keras/import.js');
-      const bytes = readFileSync(file);
-      return { path, file, format, graph: await importKeras(bytes, format, path), fileSize: bytes.byteLength, bytes };
+      // (a weights-only .h5 finds its JSON architecture from the path the user gave)
+      const { loadKerasFile } = await import('./keras/import.js');
+      return { path, file, format, ...(await loadKerasFile(file, format, path)) };
     }
     case 'tflite': {
       const { importTfliteBytes } = await import('./tflite/import.js');
       const bytes = readFileSync(file);
       return { path, file, format, graph: importTfliteBytes(bytes, path), fileSize: bytes.byteLength, bytes };
+    }
+    case 'tfjs': {
+      const { importTfjs, tfjsModelSize } = await import('./tfjs/import.js');
+      const graph = await importTfjs(file);
+      return { path, file, format, graph, fileSize: tfjsModelSize(file) };
     }
     default:
       throw new MloptError(

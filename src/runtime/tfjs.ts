@@ -99,6 +99,8 @@ class TfjsRunner implements Runner {
     return this.inputs.map((v) => {
       const t = feeds.get(v.name);
       if (!t) throw new MloptError('DATA', `no data for model input "${v.name}"`);
+      // TF.js has no int64: it reads int64 weights and inputs as int32, and so does mlopt
+      if (t.dtype === 'int64') return this.tf.tensor(Int32Array.from(t.data as BigInt64Array, Number), t.shape, 'int32');
       return this.tf.tensor(t.data as Float32Array, t.shape, tfDtype(t.dtype));
     });
   }
