@@ -146,7 +146,11 @@ export async function quantize(input: string, opts: QuantizeOptions): Promise<Qu
   const model = await loadModel(input);
   const format = resolveTarget(model.format, opts.to);
   if (format !== 'onnx' && format !== 'tflite') {
-    throw new MloptError('UNSUPPORTED', `mlopt quantize writes ONNX or TFLite (got --to ${format})`);
+    throw new MloptError(
+      'UNSUPPORTED',
+      `mlopt quantize writes ONNX or TFLite (${opts.to ? `got --to ${format}` : `the input is ${format}; choose --to onnx or --to tflite`})`,
+      format === 'tfjs' ? 'for a TF.js model with quantized weights use: mlopt convert <model> --to tfjs --quantize uint8 (or float16, uint16)' : undefined,
+    );
   }
   if (format === 'tflite' && opts.mode !== 'int8' && (opts.reportLayers || opts.maxAccuracyDrop !== undefined)) {
     throw new MloptError('USAGE', `--report-layers and --max-accuracy-drop are not available with --${opts.mode} --to tflite in this version`);

@@ -77,18 +77,27 @@ Examples:
     .option('--int8', 'the same as `mlopt quantize --int8 --to <format>` (needs --calibration-data)')
     .option('--calibration-data <file>', 'with --int8: calibration samples')
     .option('--io-type <type>', 'with --int8 --to tflite: float32 | int8 | uint8 inputs and outputs')
+    .option('--tfjs-format <kind>', 'with --to tfjs: graph | layers (default: layers for Keras models, else graph)')
+    .option('--quantize <dtype>', 'with --to tfjs: store weights as float16, uint8 or uint16 (as tensorflowjs_converter --quantize_*)')
+    .option('--quantize-weights <patterns...>', 'with --quantize: only weights whose names match these wildcards (e.g. "conv*/kernel")')
+    .option('--weight-shard-size <size>', 'with --to tfjs: weight shard size, e.g. 4MB (default) or 1048576')
     .option('--json', 'print only JSON on stdout')
     .addHelpText('after', `
 Examples:
   $ mlopt convert model.onnx --to onnx -o model.copy.onnx
+  $ mlopt convert model.h5 --to tfjs -o web_model
+  $ mlopt convert model.keras --to tfjs --tfjs-format graph --quantize uint8 -o web_model
   $ mlopt convert model.onnx -o out/model.onnx --force
   $ mlopt convert model.onnx --to tflite
   $ mlopt convert model.onnx --to tflite --int8 --calibration-data calib.npz
 
-After writing, mlopt runs the input and the output in their runtimes (onnxruntime, LiteRT.js) on
+After writing, mlopt runs the input and the output in their runtimes (onnxruntime, LiteRT.js, TF.js) on
 the same random input and reports the largest difference (skip with --no-check). With --float16,
 --dynamic or --int8 it runs \`mlopt quantize\` instead, which measures the result (see its --help).`)
-    .action(async (model: string, opts: { to?: string; output?: string; force?: boolean; check: boolean; json?: boolean; float16?: boolean; dynamic?: boolean; int8?: boolean; calibrationData?: string; ioType?: string }) => {
+    .action(async (model: string, opts: import('./convert.js').ConvertCommandOptions & { float16?: boolean; dynamic?: boolean; int8?: boolean; calibrationData?: string; ioType?: string }) => {
+      if ((opts.float16 || opts.dynamic || opts.int8) && opts.to === 'tfjs') {
+        throw new MloptError('USAGE', `--${opts.float16 ? 'float16' : opts.dynamic ? 'dynamic' : 'int8'} does not apply to --to tfjs`, 'TF.js stores quantized weights itself: use --quantize float16, uint8 or uint16');
+      }
       if (opts.float16 || opts.dynamic || opts.int8) {
         const { quantizeCommand } = await import('./quantize.js');
         await quantizeCommand(model, {

@@ -85,10 +85,11 @@ test('convert refuses to overwrite an existing output without --force, and never
   assert.ok(existsSync(TEST_NPZ));
 });
 
-test('--to with a format this version cannot write', () => {
+test('--to with a format a command cannot write', () => {
   const dir = tempDir();
-  const r = runCli(['convert', CNN_ONNX, '--to', 'tfjs', '-o', join(dir, 'a')]);
-  assertCleanFailure(r, /writing TensorFlow\.js .*is not supported/);
+  const r = runCli(['quantize', CNN_ONNX, '--dynamic', '--to', 'tfjs', '-o', join(dir, 'a')]);
+  assertCleanFailure(r, /mlopt quantize writes ONNX or TFLite \(got --to tfjs\)/);
+  assert.match(r.stderr, /--to tfjs --quantize uint8/);
   assert.deepEqual(readdirSync(dir), []);
   const r2 = runCli(['convert', CNN_ONNX, '--to', 'caffe']);
   assertCleanFailure(r2, /--to must be one of onnx, tflite, tfjs/, 2);
