@@ -126,11 +126,11 @@ async function main(): Promise<void> {
       r.agreement = top.filter((c, i) => c === refTop[i]).length / top.length;
       if (labels) r.accuracy = top.filter((c, i) => c === labels[i]).length / top.length;
       for (const batch of [1, 64] as const) {
-        const feeds = prepareFeeds(data, inputs, { batch }).batches().next().value!.feeds;
+        const feeds = [...prepareFeeds(data, inputs, { batch }).batches()][0]!.feeds;
         const prepared = runner.prepare(feeds);
         const stats = latencyStats(await timeRuns(runner, prepared, WARMUP, RUNS[batch]!));
-        if (batch === 1) r.p50b1 = stats.p50;
-        else r.p50b64 = stats.p50;
+        if (batch === 1) r.p50b1 = stats.p50Ms;
+        else r.p50b64 = stats.p50Ms;
       }
       await runner.dispose();
     } catch (e) {
