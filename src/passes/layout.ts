@@ -3,15 +3,18 @@
  * channels-last (for TFLite / tfjs), wrapping it in Transposes, then sink Transposes through
  * element-wise ops and cancel inverse pairs so that a typical CNN keeps transposes only at
  * its boundary. The IR keeps weights in ONNX layout whatever a node's data layout, so only
- * data tensors (and per-axis constants such as Resize scales) move.
+ * data tensors (and per-axis inputs such as Resize scales / sizes: constants permuted, computed
+ * ones gathered) move. A node on rank ≤ 2 data ([N, C]) is the same in both layouts: only marked.
  */
 import { transposeData } from '../data/npy.js';
 import type { Graph, Layout, Node } from '../ir/graph.js';
 import { attrInt, attrInts } from '../ir/graph.js';
+import { MloptError } from '../util/errors.js';
 import { toFloat32 } from '../ir/tensor.js';
 import { getOp, inferGraphTypes } from '../ir/ops/index.js';
 import type { Tensor } from '../ir/tensor.js';
 import { NameAllocator, copyGraph, producersOf, pruneInitializers } from '../ir/edit.js';
+import { permuteResizeInputs } from './layout-resize.js';
 
 const ints = (value: number[]) => ({ type: 'ints' as const, value });
 
@@ -56,8 +59,16 @@ export function convertLayout(g0: Graph, target: Layout): LayoutResult {
       out.push(n);
       continue;
     }
-    const rank = types.get(n.inputs[0] ?? '')?.shape?.length;
-    if (rank === undefined || rank < 3) throw new Error(`layout: rank of the input of ${n.op} node ${n.name} is unknown`);
+    const rank = dataRank(g, n, types.get(n.inputs[0] ?? '')?.shape?.length);
+    if (rank === undefined) {
+      throw new MloptError('UNSUPPORTED', `layout: the rank of the input of ${n.op} node "${n.name}" is unknown, so it cannot be made ${target}`, 'give the model input a shape (its rank at least)');
+    }
+    if (rank <= 2) {
+      // [N, C] (or [C]): channels-first and channels-last are the same tensor
+      out.push({ ...n, layout: target });
+      converted++;
+      continue;
+    }
     // perm that brings data from the node's layout to the target layout
     const toTarget = target === 'NCHW' ? toFirstPerm(rank) : toLastPerm(rank);
     const back = inverse(toTarget);
@@ -65,7 +76,7 @@ export function convertLayout(g0: Graph, target: Layout): LayoutResult {
     const xt = names.next('t');
     out.push({ name: names.next('Transpose'), op: 'Transpose', domain: '', inputs: [x], outputs: [xt], attrs: { perm: ints(toTarget) } });
     const nn: Node = { ...n, inputs: [xt, ...n.inputs.slice(1)], layout: target, attrs: { ...n.attrs } };
-    if (n.op === 'Resize' || n.op === 'Upsample') permuteResizeInputs(g, nn, toTarget, names);
+    if (n.op === 'Resize' || n.op === 'Upsample') out.push(...permuteResizeInputs(g, nn, toTarget, names));
     const outs = n.outputs.map((o, i) => (o && (i === 0 || n.op === 'MaxPool') ? names.next('t') : o));
     nn.outputs = outs;
     out.push(nn);
@@ -79,28 +90,11 @@ export function convertLayout(g0: Graph, target: Layout): LayoutResult {
   return { graph: g, converted, transposes: g.nodes.filter((n) => n.op === 'Transpose').length };
 }
 
-/** Resize's roi / scales / sizes are per data axis: permute the constant ones. */
-function permuteResizeInputs(g: Graph, n: Node, perm: number[], names: NameAllocator): void {
-  n.inputs.forEach((name, i) => {
-    if (i === 0 || !name) return;
-    const t = g.initializers.get(name);
-    if (!t || t.shape.length !== 1) return;
-    const len = t.shape[0] as number;
-    const data = t.data as ArrayLike<number> & { slice(): unknown };
-    if (len === perm.length) {
-      const copy = perm.map((p) => (data as unknown as number[])[p]!);
-      const nn = names.next('c');
-      g.initializers.set(nn, { ...t, data: t.dtype === 'int64' ? BigInt64Array.from(copy as unknown as bigint[]) : Float32Array.from(copy) } as Tensor);
-      n.inputs[i] = nn;
-    } else if (len === 2 * perm.length) {
-      const r = perm.length;
-      const arr = Array.from(data as ArrayLike<number>);
-      const copy = [...perm.map((p) => arr[p]!), ...perm.map((p) => arr[r + p]!)];
-      const nn = names.next('c');
-      g.initializers.set(nn, { ...t, data: Float32Array.from(copy) });
-      n.inputs[i] = nn;
-    }
-  });
+/** The rank of a layout-sensitive node's data input: inferred, else that of its weights (Conv). */
+function dataRank(g: Graph, n: Node, inferred: number | undefined): number | undefined {
+  if (inferred !== undefined) return inferred;
+  if (n.op !== 'Conv' && n.op !== 'ConvTranspose') return undefined;
+  return g.initializers.get(n.inputs[1] ?? '')?.shape.length;
 }
 
 const UNARY = new Set([

@@ -70,6 +70,31 @@ export class TfliteBuilder {
     return this.addTensor(this.names.derive(hint), t.dtype, t.shape, bytesOf(t.data as NumericArray));
   }
 
+  /** The dims of tensor `i`: numbers, '?' where its shape signature says -1. */
+  dimsOf(i: number): Dim[] {
+    const t = this.tensors[i]!;
+    return t.shape.map((d, k) => (t.shapeSignature?.[k] === -1 ? '?' : d));
+  }
+
+  /** A new tensor with the type and quantization of tensor `src` and the shape `dims`. */
+  like(src: number, hint: string, dims: Dim[]): number {
+    const s = this.tensors[src]!;
+    const i = this.addTensor(this.names.derive(hint), 'float32', dims);
+    this.tensors[i]!.type = s.type;
+    if (s.quantization) this.tensors[i]!.quantization = s.quantization;
+    return i;
+  }
+
+  /** RESHAPE `src` into `out` (a tensor whose shape has at most one unknown dim); returns `out`. */
+  reshape(src: number, out: number): number {
+    const dims = this.dimsOf(out).map((d) => (typeof d === 'number' ? d : -1));
+    if (dims.filter((d) => d === -1).length > 1) {
+      throw new MloptError('UNSUPPORTED', `RESHAPE to ${this.tensors[out]!.name}: more than one dimension is dynamic (${JSON.stringify(dims)})`);
+    }
+    this.emit('RESHAPE', [src, this.i32('shape', dims)], [out], { type: 'ReshapeOptions', newShape: dims });
+    return out;
+  }
+
   i32(hint: string, values: number[]): number {
     return this.constTensor(hint, { dtype: 'int32', shape: [values.length], data: Int32Array.from(values) });
   }
@@ -87,6 +112,42 @@ export class TfliteBuilder {
       this.opcodeIndex.set(op, code);
     }
     this.operators.push({ opcodeIndex: code, inputs, outputs, ...(options ? { builtinOptions: options } : {}), customOptionsFormat: 0, debugMetadataIndex: -1 });
+  }
+
+  /**
+   * Fold RESHAPE → RESHAPE (what 1-D ops in a row leave: back to 3-D, then to 4-D again): the
+   * second reads the first's input, and disappears when it gives that input's own shape.
+   * `keep`: tensors that must stay (the graph's outputs).
+   */
+  foldReshapes(keep: ReadonlySet<number>): void {
+    const code = this.opcodeIndex.get('RESHAPE');
+    if (code === undefined) return;
+    const ops = this.operators;
+    const sameDims = (a: number, b: number): boolean => JSON.stringify(this.dimsOf(a)) === JSON.stringify(this.dimsOf(b));
+    for (let changed = true; changed; ) {
+      changed = false;
+      const producer = new Map<number, TfliteOperator>();
+      const uses = new Map<number, number>();
+      for (const o of ops) {
+        for (const t of o.outputs) producer.set(t, o);
+        for (const t of o.inputs) uses.set(t, (uses.get(t) ?? 0) + 1);
+      }
+      const second = ops.find((o) => {
+        const first = producer.get(o.inputs[0]!);
+        return o.opcodeIndex === code && first?.opcodeIndex === code && uses.get(o.inputs[0]!) === 1 && !keep.has(o.inputs[0]!);
+      });
+      if (!second) break;
+      const first = producer.get(second.inputs[0]!)!;
+      const src = first.inputs[0]!;
+      ops.splice(ops.indexOf(first), 1);
+      second.inputs = [src, ...second.inputs.slice(1)];
+      const out = second.outputs[0]!;
+      if (sameDims(src, out) && !keep.has(out)) {
+        ops.splice(ops.indexOf(second), 1);
+        for (const o of ops) o.inputs = o.inputs.map((t) => (t === out ? src : t));
+      }
+      changed = true;
+    }
   }
 
   /** how many operators of builtin `op` were emitted */

@@ -7,7 +7,8 @@
  *    Sub, Div, pools and Concat become the op's fused activation.
  * 3. Each IR op maps onto a TFLite builtin; weights move to TFLite order (OHWI for CONV_2D,
  *    1HWO for DEPTHWISE_CONV_2D, [out, in] for FULLY_CONNECTED). An op with no mapping stops
- *    the export with its name and node.
+ *    the export with its name and node. Mappings of more than a few lines (Conv 1-D / 2-D /
+ *    grouped, pools, PRelu) live in export-ops.ts.
  * 4. Symbolic batch dims are written as 1 in `shape` and -1 in `shape_signature`, as the
  *    official converter does; a `serving_default` signature names the inputs and outputs.
  */
@@ -26,6 +27,7 @@ import { convertLayout, foldTransposeIntoWeights, simplifyReshapes } from '../..
 import { MloptError } from '../../util/errors.js';
 import { TfliteBuilder, type QP, dequantizeConst, sameParams } from './builder.js';
 import { encodeTflite } from './codec.js';
+import { type OpContext, mapConv, mapPRelu, mapPool } from './export-ops.js';
 
 
 export interface TfliteExportResult {
@@ -323,36 +325,17 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
       return w.qp && !int8 ? dequantizeConst(w.t, w.qp) : w.t;
     };
     const qpOf = (i: number): QP | undefined => (int8 ? weightOf(n.inputs[i] ?? '')?.qp : undefined);
+    const opContext = (): OpContext => ({
+      n, b, int8, act: actOf(n), x, y, shapeOf, constOf, qpOf, weightTensor,
+      padding: (kernel) => padding(n, kernel), padInput: (xi, low) => padInput(n, xi, low), fail: (why) => fail(n, why),
+    });
     switch (n.op) {
-      case 'Conv': {
-        const w = constOf(1);
-        if (!w || (w.dtype !== 'float32' && !qpOf(1))) fail(n, 'weights must be a float32 constant');
-        const ws = w!.shape as number[]; // [M, C/g, kh, kw]
-        const wq = qpOf(1);
-        if (ws.length !== 4) fail(n, `only 2-D convolutions are supported (weights of rank ${ws.length})`);
-        const group = attrInt(n, 'group', 1);
-        const cin = (shapeOf(n.inputs[0]!)?.[3] as number | undefined) ?? ws[1]! * group;
-        const kernel = [ws[2]!, ws[3]!];
-        const strides = attrInts(n, 'strides') ?? [1, 1];
-        const dil = attrInts(n, 'dilations') ?? [1, 1];
-        const pad0 = padding(n, kernel);
-        const pad = pad0 === 'EXPLICIT' ? 'VALID' : pad0;
-        const xin = pad0 === 'EXPLICIT' ? padInput(n, x(0), false) : x(0);
-        const b = constOf(2);
-        if (n.inputs[2] && !b) fail(n, 'the bias must be a constant');
-        const bias = weightTensor(`${n.inputs[2] || `${n.name}_bias`}`, b ?? { dtype: int8 ? 'int32' : 'float32', shape: [ws[0]!], data: int8 ? new Int32Array(ws[0]!) : new Float32Array(ws[0]!) }, undefined, qpOf(2) && { ...qpOf(2)!, axis: 0 });
-        const common = { padding: pad, strideW: strides[1]!, strideH: strides[0]!, fusedActivationFunction: actOf(n), dilationWFactor: dil[1]!, dilationHFactor: dil[0]! };
-        if (group === 1) {
-          const data = transposeData(w!.data as NumericArray, ws, [0, 2, 3, 1]); // OIHW → OHWI
-          const wi = weightTensor(`${n.inputs[1]}_ohwi`, { dtype: w!.dtype, shape: [ws[0]!, ws[2]!, ws[3]!, ws[1]!], data }, 0, wq && { ...wq, axis: wq.axis === undefined ? undefined : 0 });
-          emit('CONV_2D', [xin, wi, bias], [y()], { type: 'Conv2DOptions', ...common });
-        } else if (group === cin && ws[1] === 1) {
-          const data = transposeData(w!.data as NumericArray, ws, [1, 2, 3, 0]); // [M,1,kh,kw] → [1,kh,kw,M]
-          const wi = weightTensor(`${n.inputs[1]}_1hwo`, { dtype: w!.dtype, shape: [1, ws[2]!, ws[3]!, ws[0]!], data }, 3, wq && { ...wq, axis: wq.axis === undefined ? undefined : 3 });
-          emit('DEPTHWISE_CONV_2D', [xin, wi, bias], [y()], { type: 'DepthwiseConv2DOptions', ...common, depthMultiplier: ws[0]! / cin });
-        } else fail(n, `grouped convolution (group ${group}) is not supported`);
+      case 'Conv':
+        mapConv(opContext());
         break;
-      }
+      case 'PRelu':
+        mapPRelu(opContext());
+        break;
       case 'Gemm':
       case 'MatMul': {
         if (n.op === 'MatMul' && !weightOf(n.inputs[1]!)) {
@@ -381,25 +364,15 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
         break;
       }
       case 'MaxPool':
-      case 'AveragePool': {
-        const k = attrInts(n, 'kernel_shape')!;
-        const s = attrInts(n, 'strides') ?? [1, 1];
-        if (k.length !== 2) fail(n, 'only 2-D pooling is supported');
-        const pad0 = padding(n, k);
-        if (n.op === 'AveragePool' && pad0 !== 'VALID' && attrInt(n, 'count_include_pad', 0)) fail(n, 'count_include_pad=1 with padding');
-        if (n.op === 'AveragePool' && pad0 === 'EXPLICIT') fail(n, `explicit pads [${(attrInts(n, 'pads') ?? []).join(',')}] other than SAME (TFLite averages over the valid part of a SAME window only)`);
-        const pad = pad0 === 'EXPLICIT' ? 'VALID' : pad0;
-        const xin = pad0 === 'EXPLICIT' ? padInput(n, x(0), true) : x(0);
-        emit(n.op === 'MaxPool' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D', [xin], [y()], {
-          type: 'Pool2DOptions', padding: pad, strideW: s[1]!, strideH: s[0]!, filterWidth: k[1]!, filterHeight: k[0]!, fusedActivationFunction: actOf(n),
-        });
+      case 'AveragePool':
+        mapPool(opContext());
         break;
-      }
       case 'GlobalAveragePool':
+      case 'ReduceMax':
       case 'ReduceMean': {
         const axes = n.op === 'GlobalAveragePool' ? [1, 2] : attrInts(n, 'axes') ?? (constOf(1) ? Array.from(constOf(1)!.data as BigInt64Array, Number) : fail(n, 'axes must be constant'));
         const keep = n.op === 'GlobalAveragePool' ? 1 : attrInt(n, 'keepdims', 1);
-        emit('MEAN', [x(0), i32('axes', axes as number[])], [y()], { type: 'ReducerOptions', keepDims: !!keep });
+        emit(n.op === 'ReduceMax' ? 'REDUCE_MAX' : 'MEAN', [x(0), i32('axes', axes as number[])], [y()], { type: 'ReducerOptions', keepDims: !!keep });
         break;
       }
       case 'Relu':
@@ -422,6 +395,22 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
       case 'LeakyRelu':
         emit('LEAKY_RELU', [x(0)], [y()], { type: 'LeakyReluOptions', alpha: attrFloat(n, 'alpha', 0.01) });
         break;
+      case 'Elu': {
+        // TFLite's ELU has alpha 1: alpha ≠ 1 is RELU(x) + alpha · MINIMUM(ELU(x), 0)
+        const alpha = attrFloat(n, 'alpha', 1);
+        if (alpha === 1) {
+          emit('ELU', [x(0)], [y()]);
+          break;
+        }
+        const xs = shapeOf(n.inputs[0]!);
+        const [e, neg, pos, scaled] = ['elu', 'neg', 'pos', 'scaled'].map((s) => addTensor(names.derive(`${n.name}_${s}`), 'float32', xs));
+        emit('ELU', [x(0)], [e!]);
+        emit('MINIMUM', [e!, constTensor('zero', { dtype: 'float32', shape: [], data: Float32Array.of(0) })], [neg!]);
+        emit('MUL', [neg!, constTensor('alpha', { dtype: 'float32', shape: [], data: Float32Array.of(alpha) })], [scaled!], { type: 'MulOptions', fusedActivationFunction: 'NONE' });
+        emit('RELU', [x(0)], [pos!]);
+        emit('ADD', [pos!, scaled!], [y()], { type: 'AddOptions', fusedActivationFunction: 'NONE' });
+        break;
+      }
       case 'HardSwish':
         emit('HARD_SWISH', [x(0)], [y()]);
         break;
@@ -595,6 +584,7 @@ export function exportTflite(g0: Graph, opts: TfliteExportOptions = {}): TfliteE
     emit('QUANTIZE', [q], [u]);
     return u;
   });
+  b.foldReshapes(new Set(outputs));
   const model = b.model(
     feedInputs(g).map((v, i) => ({ name: v.name, tensorIndex: inputs[i]! })),
     g.outputs.map((v, i) => ({ name: v.name, tensorIndex: outputs[i]! })),
