@@ -32,7 +32,7 @@ const batchNorm: LayerHandler = {
     const variance = c.weight(i++, 'moving_variance');
     const y = c.out();
     // a rank-2 [N, C] input is the same in both layouts
-    c.b.node('BatchNormalization', [c.x, gamma, beta, mean, variance], [y], { epsilon: float(c.get('epsilon', 1e-3)) }, rank > 2 ? 'NHWC' : undefined);
+    c.b.node('BatchNormalization', [c.x, gamma, beta, mean, variance], [y], { epsilon: float(c.get('epsilon', 1e-3)), momentum: float(c.get('momentum', 0.99)) }, rank > 2 ? 'NHWC' : undefined);
     return y;
   },
 };
