@@ -15,3 +15,5 @@ export { importOnnxBytes } from './formats/onnx/import.js';
 export { exportOnnxBytes } from './formats/onnx/export.js';
 export * from './ir/index.js';
 export { MloptError } from './util/errors.js';
+export { IrExecutor, createIrRunner, type ExecutorOptions, type TrainConfig, type FitConfig, type FitResult, type TrainData } from './runtime/ir-executor.js';
+export { writeModel, type WriteOptions } from './formats/write.js';
