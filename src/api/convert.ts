@@ -34,6 +34,8 @@ export interface ConvertResult {
   files?: string[];
   /** TF.js weight storage, when quantized */
   quantized?: TfjsQuantizeDtype;
+  /** decisions the writer made that the user should know */
+  notes: string[];
 }
 
 /** Decide the output format: --to, else the input's format when mlopt can write it. */
@@ -62,7 +64,7 @@ export async function convert(input: string, opts: ConvertOptions = {}): Promise
   const tfjs = tfjsOptions(format, opts);
   const output = opts.output ?? defaultOutput(input, 'converted', format);
   const written = await writeModel(model.graph, format, output, { force: opts.force, inputs: [resolve(input), resolve(model.file)], tfjs });
-  return { input, inputFormat: model.format, output, format, bytes: written.bytes, inputBytes: model.fileSize, model, files: written.files, quantized: tfjs?.quantize?.dtype };
+  return { input, inputFormat: model.format, output, format, bytes: written.bytes, inputBytes: model.fileSize, model, files: written.files, quantized: tfjs?.quantize?.dtype, notes: written.notes };
 }
 
 const TFJS_QUANTIZE = ['float16', 'uint8', 'uint16'] as const;

@@ -40,11 +40,11 @@ export async function convertCommand(model: string, opts: ConvertCommandOptions)
     }
   }
   if (opts.json) {
-    printJson({ input: res.input, inputFormat: res.inputFormat, output: res.output, format: res.format, inputBytes: res.inputBytes, bytes: res.bytes, files: res.files ?? null, quantized: res.quantized ?? null, check: check ?? null });
+    printJson({ input: res.input, inputFormat: res.inputFormat, output: res.output, format: res.format, inputBytes: res.inputBytes, bytes: res.bytes, files: res.files ?? null, quantized: res.quantized ?? null, notes: res.notes, check: check ?? null });
     return;
   }
   const what = res.files ? `${res.format} folder: ${res.files.join(', ')}; ${res.bytes} bytes in all` : `${res.format}, ${res.bytes} bytes`;
-  const lines = [`wrote ${res.output} (${what}; input ${res.inputBytes} bytes)`];
+  const lines = [`wrote ${res.output} (${what}; input ${res.inputBytes} bytes)`, ...res.notes.map((n) => `  note: ${n}`)];
   if (check && 'outputs' in check) {
     for (const o of check.outputs) {
       lines.push(`  output ${o.name} [${o.shape.join(',')}]: ${o.bitwiseEqual ? 'bitwise equal to the input model' : `max |diff| ${o.maxAbsDiff}`}`);

@@ -26,18 +26,21 @@ export interface Written {
   bytes: number;
   /** the files, relative to the output path, for folder formats */
   files?: string[];
+  /** what the writer decided that the user should know (e.g. a graph model instead of a layers model) */
+  notes: string[];
 }
 
 export async function writeModel(graph: Graph, format: ModelFormat, outPath: string, opts: WriteOptions = {}): Promise<Written> {
   if (format === 'tfjs') {
     const { exportTfjs } = await import('./tfjs/export.js');
-    const files = exportTfjs(graph, opts.tfjs ?? {});
+    const notes: string[] = [];
+    const files = exportTfjs(graph, { ...opts.tfjs, onNote: (m) => notes.push(m) });
     writeDirAtomic(outPath, files, { force: opts.force, inputs: opts.inputs });
-    return { bytes: files.reduce((n, f) => n + f.bytes.byteLength, 0), files: files.map((f) => f.path) };
+    return { bytes: files.reduce((n, f) => n + f.bytes.byteLength, 0), files: files.map((f) => f.path), notes };
   }
   const bytes = await serializeModel(graph, format);
   writeFileAtomic(outPath, bytes, { force: opts.force, inputs: opts.inputs });
-  return { bytes: bytes.byteLength };
+  return { bytes: bytes.byteLength, notes: [] };
 }
 
 /** Parse a size such as 4194304, 4MB, 4M, 512KB, 1.5MiB into bytes. */

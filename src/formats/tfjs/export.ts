@@ -11,9 +11,13 @@
  *    shape arithmetic read at export time is not written. An op with no mapping stops the export
  *    with its name and node.
  * 3. Const nodes name their data in the weights manifest (weights.ts encodes and shards them,
- *    quantized as asked); a `signature` names the inputs and outputs by their IR names.
+ *    quantized as asked); the integer weights of a QDQ graph keep their exact codes when one
+ *    uint8 / uint16 (min, scale) reproduces them (export/exact-quant.ts); a `signature` names the
+ *    inputs and outputs by their IR names.
  *
- * Layers model (Keras sources, `graph.extra.keras`): export/layers.ts.
+ * Layers model (Keras sources, `graph.extra.keras`): export/layers.ts; what tfjs-layers can load:
+ * export/layers-support.ts. It is the default for a Keras source that tfjs-layers can load; any
+ * other Keras source gets a graph model and a note.
  */
 import type { Graph } from '../../ir/graph.js';
 import { feedInputs } from '../../ir/graph.js';
@@ -22,6 +26,7 @@ import { prepareForQuantization } from '../../optimize/quantize/prepare.js';
 import { convertLayout, foldTransposeIntoWeights, simplifyReshapes } from '../../passes/layout.js';
 import { MloptError } from '../../util/errors.js';
 import { EmitContext, type Handler } from './export/context.js';
+import { exactCodes } from './export/exact-quant.js';
 import { A, GraphDefBuilder, tfShape } from './export/graphdef.js';
 import { exportLayersModel } from './export/layers.js';
 import { mloptVersion } from './export/version.js';
@@ -31,7 +36,7 @@ import { NORM_HANDLERS } from './export/ops-norm.js';
 import { QUANT_HANDLERS } from './export/ops-quant.js';
 import { RNN_HANDLERS } from './export/ops-rnn.js';
 import { SHAPE_HANDLERS } from './export/ops-shape.js';
-import { type TfjsQuantizeOptions, encodeTfjsWeights } from './weights.js';
+import { type TfjsQuantizeOptions, type TfjsWeightInput, encodeTfjsWeights } from './weights.js';
 
 export interface TfjsExportOptions {
   /** 'layers' needs a Keras source (graph.extra.keras); default: layers when there is one, else graph */
@@ -40,6 +45,9 @@ export interface TfjsExportOptions {
   quantize?: TfjsQuantizeOptions;
   /** weight shard size in bytes (default 4 MiB) */
   shardSizeBytes?: number;
+  /** told, in one line, when the default format could not be a layers model and a graph model
+   *  was written instead (a Keras layer tfjs-layers cannot load) */
+  onNote?: (message: string) => void;
 }
 
 export interface TfjsFile {
@@ -51,15 +59,28 @@ export interface TfjsFile {
 export const TFJS_GRAPH_HANDLERS: Record<string, Handler> = { ...NN_HANDLERS, ...NORM_HANDLERS, ...ELEMENTWISE_HANDLERS, ...SHAPE_HANDLERS, ...QUANT_HANDLERS, ...RNN_HANDLERS };
 
 /** Returns the files of the model folder: model.json + shards (relative paths). Throws MloptError on an unmappable op. */
+/**
+ * Default format: a layers model for a Keras source, unless tfjs-layers could not load it (a layer
+ * class or option it lacks, weights the graph no longer holds in Keras form): then a graph model,
+ * and `onNote` says why. An explicit `format: 'layers'` that cannot be honoured is an error.
+ */
 export function exportTfjs(graph: Graph, opts: TfjsExportOptions = {}): TfjsFile[] {
-  const format = opts.format ?? (graph.extra?.keras ? 'layers' : 'graph');
-  if (format === 'layers') {
+  if (opts.format === 'graph') return exportGraphModel(graph, opts);
+  if (opts.format === 'layers') {
     if (!graph.extra?.keras) {
       throw new MloptError('UNSUPPORTED', 'a TF.js layers model can only be written from a Keras model (.h5 / .keras)', 'write a graph model instead (--tfjs-format graph)');
     }
     return exportLayersModel(graph, opts);
   }
-  return exportGraphModel(graph, opts);
+  if (!graph.extra?.keras) return exportGraphModel(graph, opts);
+  try {
+    return exportLayersModel(graph, opts);
+  } catch (err) {
+    if (!(err instanceof MloptError) || err.code !== 'UNSUPPORTED') throw err;
+    const files = exportGraphModel(graph, opts);
+    opts.onNote?.(`wrote a TF.js graph model, not a layers model: ${err.message}`);
+    return files;
+  }
 }
 
 export function exportGraphModel(g0: Graph, opts: TfjsExportOptions = {}): TfjsFile[] {
@@ -100,9 +121,14 @@ export function exportGraphModel(g0: Graph, opts: TfjsExportOptions = {}): TfjsF
     outputs: Object.fromEntries(g.outputs.map((o, i) => [key('output', o.name), tensorInfo(outNodes[i]!, o.name)])),
   };
 
-  // per-tensor quantized (QDQ) weights stay 8-bit unless the caller chose a quantization
-  const quantize = opts.quantize ?? (c.requantize.size ? { dtype: 'uint8' as const, patterns: [...c.requantize] } : undefined);
-  const { manifest, shards } = encodeTfjsWeights(b.weights, { ...(quantize ? { quantize } : {}), ...(opts.shardSizeBytes ? { shardSizeBytes: opts.shardSizeBytes } : {}) });
+  // the integer weights of a quantized (QDQ) graph keep their codes when a uint8 / uint16 entry
+  // reproduces them exactly; the caller's quantization applies to the float weights
+  const weights = b.weights.map((w): TfjsWeightInput => {
+    const q = c.quantizedConsts.get(w.name);
+    const exact = q && exactCodes(w.tensor, q);
+    return exact ? { name: w.name, ...exact } : w;
+  });
+  const { manifest, shards } = encodeTfjsWeights(weights, { ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(opts.shardSizeBytes ? { shardSizeBytes: opts.shardSizeBytes } : {}) });
   const producer = [g0.metadata.producerName, g0.metadata.producerVersion].filter(Boolean).join(' ');
   const modelJson = {
     format: 'graph-model',

@@ -201,6 +201,12 @@ export function importGraphModel(topology: TfGraphDef, weights: Map<string, Tens
         nodes.push({ name: fresh(`${n.name}/Cast`), op: 'Cast', domain: '', inputs: [ctx.input(k)], outputs: [y], attrs: { to: { type: 'int', value: 7 } } });
         return y;
       },
+      valueOf: (k) => {
+        const c = ctx.constant(k);
+        if (c) return Array.from(c.data as ArrayLike<number | bigint>, Number);
+        typeOf(ctx.input(k));
+        return known?.values.get(ctx.input(k));
+      },
       typeOf,
       unsupported: (why) => {
         throw new MloptError('UNSUPPORTED', `${source}: ${where}: ${why}`);

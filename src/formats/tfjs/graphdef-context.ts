@@ -31,6 +31,9 @@ export interface TfContext {
   f32(hint: string, values: number[], shape?: number[]): string;
   /** data input i as int64 (constants converted, anything else through a Cast) */
   int64Input(i: number): string;
+  /** the values of data input i when known at import: a constant, or shape arithmetic that shape
+   *  inference evaluated (numbers, or a symbol such as 'batch' for a dynamic dimension) */
+  valueOf(i: number): Dim[] | undefined;
   /** dtype / shape of an IR value, as far as shape inference over the graph so far can tell */
   typeOf(value: string): { dtype?: DType; shape?: Dim[] } | undefined;
   /** stop with UNSUPPORTED, naming the node */

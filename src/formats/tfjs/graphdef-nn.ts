@@ -202,7 +202,72 @@ function resize(linear: boolean): TfOpSpec {
   };
 }
 
+/**
+ * Conv2DBackpropInput(input_sizes, filter [kh, kw, out, in], dy) → ConvTranspose. TF takes the
+ * output size explicitly (input_sizes: a constant, or [batch, h, w, c] computed at run time with
+ * h and w known); ONNX derives it from the pads and output_padding, which are chosen to match.
+ */
+const conv2dBackpropInput: TfOpSpec = {
+  convert: (ctx) => {
+    const s = spatial(ctx);
+    const sizes = ctx.valueOf(0);
+    const out = s.hw.map((k) => sizes?.[k]);
+    if (out.some((d) => typeof d !== 'number')) return ctx.unsupported('the output height and width (input_sizes) must be known at import');
+    const xs = ctx.typeOf(ctx.input(2))?.shape;
+    const ins = s.hw.map((k) => xs?.[k]);
+    if (ins.some((d) => typeof d !== 'number')) return ctx.unsupported('the input height and width must be known');
+    const f = ctx.constant(1);
+    let w: string;
+    let k: number[];
+    if (f) {
+      if (f.shape.length !== 4) return ctx.unsupported(`the filter has rank ${f.shape.length}, expected 4`);
+      const [kh, kw, co, ci] = f.shape as [number, number, number, number];
+      k = [kh, kw];
+      w = ctx.init('filter_iohw', { dtype: f.dtype, shape: [ci, co, kh, kw], data: transposeData(f.data as NumericArray, f.shape, [3, 2, 0, 1]) });
+    } else {
+      const fs = ctx.typeOf(ctx.input(1))?.shape;
+      if (!fs || typeof fs[0] !== 'number' || typeof fs[1] !== 'number') return ctx.unsupported('the filter shape is unknown');
+      k = [fs[0] as number, fs[1] as number];
+      w = ctx.tmp('filter_iohw');
+      ctx.emit('Transpose', [ctx.input(1)], [w], { perm: ints([3, 2, 0, 1]) });
+    }
+    const strides = pick(ctx.attrs.ints('strides'), s, 1);
+    const dil = pick(ctx.attrs.ints('dilations'), s, 1);
+    const padding = ctx.attrs.string('padding', 'VALID');
+    const begin: number[] = [];
+    const end: number[] = [];
+    const outputPadding: number[] = [];
+    for (let a = 0; a < 2; a++) {
+      const o = out[a] as number;
+      const keff = (k[a]! - 1) * dil[a]! + 1;
+      let pb = 0;
+      let pe = 0;
+      if (padding === 'SAME') {
+        const total = Math.max((Math.ceil(o / strides[a]!) - 1) * strides[a]! + keff - o, 0);
+        pb = Math.floor(total / 2);
+        pe = total - pb;
+      } else if (padding === 'EXPLICIT') {
+        const p = ctx.attrs.ints('explicit_paddings');
+        [pb, pe] = [p[2 * s.hw[a]!]!, p[2 * s.hw[a]! + 1]!];
+      } else if (padding !== 'VALID') return ctx.unsupported(`padding "${padding}" is not supported`);
+      // ONNX: out = s·(in − 1) + output_padding + keff − pb − pe
+      let op = o - (strides[a]! * ((ins[a] as number) - 1) + keff - pb - pe);
+      if (op < 0) {
+        pe -= op;
+        op = 0;
+      }
+      begin.push(pb);
+      end.push(pe);
+      outputPadding.push(op);
+    }
+    ctx.emit('ConvTranspose', [ctx.input(2), w], [ctx.output()], {
+      kernel_shape: ints(k), strides: ints(strides), dilations: ints(dil), pads: ints([...begin, ...end]), output_padding: ints(outputPadding),
+    }, s.layout);
+  },
+};
+
 export const NN_OPS: Record<string, TfOpSpec> = {
+  Conv2DBackpropInput: conv2dBackpropInput,
   Conv2D: conv(false, false),
   _FusedConv2D: conv(false, true),
   DepthwiseConv2dNative: conv(true, false),

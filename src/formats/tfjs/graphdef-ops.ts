@@ -8,6 +8,7 @@
  */
 import type { Attr } from '../../ir/graph.js';
 import { clip, onnxCode } from './graphdef-context.js';
+import { convertTensor, tfDType } from './graphdef.js';
 import type { TfContext, TfOpSpec } from './graphdef-context.js';
 import { NN_OPS } from './graphdef-nn.js';
 import { SHAPE_OPS } from './graphdef-shape.js';
@@ -56,6 +57,27 @@ const ELEMENTWISE: Record<string, TfOpSpec> = {
     convert: (ctx) => {
       const to = ctx.attrs.type('DstT');
       ctx.emit('Cast', [ctx.input(0)], [ctx.output()], { to: i(onnxCode(ctx, to)) });
+    },
+  },
+  /** ClipByValue: Clip with scalar bounds, else Max then Min (TF's bounds broadcast) */
+  ClipByValue: {
+    convert: (ctx) => {
+      const [lo, hi] = [ctx.constant(1), ctx.constant(2)];
+      const one = (t: typeof lo): number | undefined => (t && t.data.length === 1 && typeof t.data[0] === 'number' ? t.data[0] : undefined);
+      const [l, h] = [one(lo), one(hi)];
+      if (l !== undefined && h !== undefined && ctx.typeOf(ctx.input(0))?.dtype === 'float32') return clip(ctx, ctx.input(0), ctx.output(), l, h);
+      const m = ctx.tmp('lower_bounded');
+      ctx.emit('Max', [ctx.input(0), ctx.input(1)], [m]);
+      ctx.emit('Min', [m, ctx.input(2)], [ctx.output()]);
+    },
+  },
+  /** ZerosLike: zeros of the input's run-time shape */
+  ZerosLike: {
+    convert: (ctx) => {
+      const shape = ctx.tmp('shape');
+      ctx.emit('Shape', [ctx.input(0)], [shape]);
+      const dtype = tfDType(ctx.attrs.type('T'), ctx.where);
+      ctx.emit('ConstantOfShape', [shape], [ctx.output()], { value: { type: 'tensor', value: convertTensor({ dtype: 'float32', shape: [1], data: Float32Array.of(0) }, dtype) } });
     },
   },
   NoOp: { convert: () => undefined },

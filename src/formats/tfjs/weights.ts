@@ -9,7 +9,9 @@
  * Writing: weights are concatenated in order (optionally quantized the way tensorflowjs_converter
  * quantizes: only float32 weights, names matched by fnmatch-style wildcards, uint8 / uint16 over
  * a [min, max] range nudged so that 0 is exactly representable, float16 round-to-nearest-even)
- * and split into shards named `group1-shard{i}of{n}.bin`.
+ * and split into shards named `group1-shard{i}of{n}.bin`. Integer weights are stored as int32 (int64
+ * included, as tensorflowjs_converter does). A weight that is already quantized (the int8 weights
+ * of a QDQ graph, re-expressed as uint8 codes with a min and a scale) is written as it is.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -159,9 +161,27 @@ export interface TfjsQuantizeOptions {
   patterns?: string[];
 }
 
-/** Encode named tensors into shards; `quantize` says which dtype and which weights (wildcards as tensorflowjs_converter's). */
+/** Storage of a weight that is already quantized: `tensor` holds the codes (uint8 / uint16, or
+ *  float16 bits), which decode to `code · scale + min` (float16: the half value) as float32. */
+export interface TfjsPreQuantized {
+  dtype: TfjsQuantDType;
+  /** uint8 / uint16 only */
+  min?: number;
+  scale?: number;
+}
+
+/** One weight to encode: a tensor stored as TF.js stores its dtype (or quantized when `quantize`
+ *  selects it), or, with `quantized`, codes written as they are. */
+export interface TfjsWeightInput {
+  name: string;
+  tensor: Tensor;
+  quantized?: TfjsPreQuantized;
+}
+
+/** Encode named tensors into shards; `quantize` says which dtype and which weights (wildcards as
+ *  tensorflowjs_converter's); pre-quantized entries (`quantized`) are written as they are. */
 export function encodeTfjsWeights(
-  weights: Array<{ name: string; tensor: Tensor }>,
+  weights: TfjsWeightInput[],
   opts: {
     quantize?: TfjsQuantizeOptions;
     shardSizeBytes?: number; // default 4 * 1024 * 1024
@@ -175,9 +195,15 @@ export function encodeTfjsWeights(
   const matchers = opts.quantize ? (opts.quantize.patterns?.length ? opts.quantize.patterns : ['*']).map(wildcardRegExp) : [];
   const entries: TfjsWeightEntry[] = [];
   const chunks: Uint8Array[] = [];
-  for (const { name, tensor } of weights) {
+  for (const { name, tensor, quantized } of weights) {
     if (seen.has(name)) throw new MloptError('INVALID_GRAPH', `two TF.js weights are named "${name}"`);
     seen.add(name);
+    if (quantized) {
+      chunks.push(preQuantizedBytes(name, tensor, quantized));
+      const meta = quantized.dtype === 'float16' ? {} : { min: quantized.min!, scale: quantized.scale! };
+      entries.push({ name, shape: tensor.shape.slice(), dtype: 'float32', quantization: { dtype: quantized.dtype, ...meta, original_dtype: 'float32' } });
+      continue;
+    }
     const { dtype, data } = toTfjsData(name, tensor);
     const entry: TfjsWeightEntry = { name, shape: tensor.shape.slice(), dtype };
     const q = opts.quantize;
@@ -205,6 +231,19 @@ export function encodeTfjsWeights(
     }
   }
   return { manifest: [{ paths: shards.map((s) => s.path), weights: entries }], shards };
+}
+
+/** The bytes of a pre-quantized weight, after checking that codes and parameters fit together. */
+function preQuantizedBytes(name: string, t: Tensor, q: TfjsPreQuantized): Uint8Array {
+  const codeType = q.dtype === 'float16' ? 'float16' : q.dtype;
+  if (t.dtype !== codeType) {
+    throw new MloptError('INVALID_GRAPH', `pre-quantized TF.js weight "${name}" is stored as ${q.dtype} but its codes are ${t.dtype} (they must be ${codeType})`);
+  }
+  if (q.dtype !== 'float16' && !(Number.isFinite(q.min) && Number.isFinite(q.scale))) {
+    throw new MloptError('INVALID_GRAPH', `pre-quantized TF.js weight "${name}" (${q.dtype}) needs a finite min and scale`);
+  }
+  if (t.data.length !== elementCount(t.shape)) throw new MloptError('INVALID_GRAPH', `pre-quantized TF.js weight "${name}" holds ${t.data.length} codes for shape [${t.shape.join(',')}]`);
+  return bytesOf(t.data as Uint8Array | Uint16Array);
 }
 
 /** The tensor as one of the dtypes TF.js stores (as tensorflowjs_converter does: int64 → int32, float64 → float32). */

@@ -208,6 +208,32 @@ describe('TF.js graph-model op mappings agree with onnxruntime', () => {
     assert.ok((await compare(g, 2)) <= 1e-4); // N = T = 2
   });
 
+  it('grouped Conv (2-D with bias and a fused Relu, 2-D plain, 1-D) → Split + one Conv2D per group + ConcatV2', async () => {
+    const g = graph([X(['N', 6, 9, 9])], ['y', 'z'], [
+      node('Conv', ['x', 'w1', 'b1'], ['c1'], { group: int(3), pads: ints([1, 0, 1, 2]), strides: ints([2, 1]), kernel_shape: ints([3, 3]) }),
+      node('Relu', ['c1'], ['r1']),
+      node('Conv', ['r1', 'w2'], ['y'], { group: int(2), dilations: ints([2, 2]), kernel_shape: ints([2, 2]) }),
+      node('Reshape', ['x', 'flat'], ['x1']),
+      node('Conv', ['x1', 'w3', 'b3'], ['z'], { group: int(2), pads: ints([1, 1]), kernel_shape: ints([3]) }),
+    ], { w1: f32([6, 2, 3, 3]), b1: f32([6]), w2: f32([4, 3, 2, 2]), flat: i64([0, 6, 81]), w3: f32([4, 3, 3]), b3: f32([4]) });
+    const json = JSON.parse(Buffer.from(exportTfjs(g, { format: 'graph' })[0]!.bytes).toString('utf8')) as { modelTopology: { node: Array<{ op: string }> } };
+    const ops = json.modelTopology.node.map((x) => x.op);
+    assert.equal(ops.filter((o) => o === 'Split').length, 3);
+    assert.equal(ops.filter((o) => o === '_FusedConv2D').length, 3 + 2);
+    assert.equal(ops.filter((o) => o === 'Conv2D').length, 2);
+    assert.ok(!ops.includes('Relu'), 'the Relu is fused into each group');
+    assert.ok((await compare(g)) <= 1e-4);
+  });
+
+  it('ConvTranspose with output_padding beyond the padding (Keras Conv2DTranspose padding="valid", stride > kernel) writes the larger output shape', async () => {
+    const g = graph([X(['N', 3, 5, 4])], ['y', 'z'], [
+      node('ConvTranspose', ['x', 'w1', 'b1'], ['y'], { kernel_shape: ints([2, 2]), strides: ints([3, 3]), output_padding: ints([1, 1]) }),
+      node('ConvTranspose', ['x', 'w2'], ['z'], { kernel_shape: ints([3, 3]), strides: ints([2, 3]), pads: ints([1, 0, 0, 1]), output_padding: ints([1, 2]) }),
+    ], { w1: f32([3, 2, 2, 2]), b1: f32([2]), w2: f32([3, 4, 3, 3]) });
+    assert.ok((await compare(g)) <= 1e-4);
+    assert.ok((await compare(g, 1)) <= 1e-4);
+  });
+
   it('an op with no mapping is a clear UNSUPPORTED error naming the op and node', () => {
     const g = graph([X(['N', 4])], ['y'], [node('Det', ['x'], ['y'])]);
     assert.throws(() => exportTfjs(g, { format: 'graph' }), (e: unknown) => e instanceof MloptError && e.code === 'UNSUPPORTED' && /op Det \(node "Det_y"\) has no TF\.js graph-model mapping/.test(e.message));

@@ -169,6 +169,40 @@ describe('TF.js weights: writing', () => {
     });
   }
 
+  it('pre-quantized entries (uint8 / uint16 codes, float16 bits) are written as they are and decode in tfjs to code · scale + min', async () => {
+    const u8 = { dtype: 'uint8', shape: [2, 3], data: Uint8Array.of(0, 1, 127, 128, 200, 255) } as Tensor;
+    const u16 = { dtype: 'uint16', shape: [3], data: Uint16Array.of(0, 40000, 65535) } as Tensor;
+    const f16 = { dtype: 'float16', shape: [2], data: Uint16Array.of(0x3c00, 0xc500) } as Tensor; // 1, -5
+    const s = Math.fround(0.0123);
+    const { manifest, shards } = encodeTfjsWeights([
+      { name: 'q8', tensor: u8, quantized: { dtype: 'uint8', min: -128 * s, scale: s } },
+      { name: 'w', tensor: weights[0]!.tensor },
+      { name: 'q16', tensor: u16, quantized: { dtype: 'uint16', min: -3.5, scale: 0.25 } },
+      { name: 'h', tensor: f16, quantized: { dtype: 'float16' } },
+    ], { quantize: { dtype: 'float16' }, shardSizeBytes: 7 });
+    assert.deepEqual(manifest[0]!.weights.map((w) => [w.name, w.dtype, w.quantization]), [
+      ['q8', 'float32', { dtype: 'uint8', min: -128 * s, scale: s, original_dtype: 'float32' }],
+      ['w', 'float32', { dtype: 'float16', original_dtype: 'float32' }], // the caller's quantization applies to float weights only
+      ['q16', 'float32', { dtype: 'uint16', min: -3.5, scale: 0.25, original_dtype: 'float32' }],
+      ['h', 'float32', { dtype: 'float16', original_dtype: 'float32' }],
+    ]);
+    const bytes = Buffer.concat(shards.map((x) => x.bytes));
+    assert.deepEqual([...bytes.subarray(0, 6)], [0, 1, 127, 128, 200, 255], 'the codes are written as given');
+    const dir = writeModelDir(manifest, shards);
+    const mine = readTfjsWeights(dir, manifest, 'x');
+    const ref = await decodeWithTfjs(dir, manifest);
+    assert.deepEqual(Array.from(ref.get('q8')!.values as Float32Array), Array.from(u8.data as Uint8Array, (q) => Math.fround((q - 128) * s)));
+    assert.deepEqual(Array.from(ref.get('q16')!.values as Float32Array), [-3.5, 9996.5, 16380.25]);
+    assert.deepEqual(Array.from(ref.get('h')!.values as Float32Array), [1, -5]);
+    for (const n of ['q8', 'q16', 'h', 'w']) assert.deepEqual(Array.from(mine.get(n)!.data as Float32Array), Array.from(ref.get(n)!.values as Float32Array), n);
+  });
+
+  it('a pre-quantized entry whose codes do not match its storage dtype, or without min / scale, is refused', () => {
+    const u8 = { dtype: 'uint8', shape: [2], data: Uint8Array.of(1, 2) } as Tensor;
+    assert.throws(() => encodeTfjsWeights([{ name: 'a', tensor: u8, quantized: { dtype: 'uint16', min: 0, scale: 1 } }]), (e: unknown) => e instanceof MloptError && /"a" is stored as uint16 but its codes are uint8/.test(e.message));
+    assert.throws(() => encodeTfjsWeights([{ name: 'b', tensor: u8, quantized: { dtype: 'uint8' } }]), (e: unknown) => e instanceof MloptError && /"b" \(uint8\) needs a finite min and scale/.test(e.message));
+  });
+
   it('wildcards match as fnmatch does', () => {
     const m = (p: string, s: string): boolean => wildcardRegExp(p).test(s);
     assert.ok(m('*', 'a/b/c'));

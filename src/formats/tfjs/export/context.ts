@@ -24,6 +24,17 @@ export interface Fused {
 
 export type Handler = (n: Node, c: EmitContext) => void;
 
+/** The quantization a weight had in the IR (DequantizeLinear's scales and zero points). */
+export interface WeightQuant {
+  scale: number[];
+  zeroPoint: number[];
+  qDtype: DType;
+}
+
+function isIntegerDType(d: DType): boolean {
+  return d === 'int8' || d === 'uint8' || d === 'int16' || d === 'uint16' || d === 'int32' || d === 'uint32';
+}
+
 /** ops whose float outputs can take a fused activation in TF.js (bias add first) */
 const FUSION_HOSTS = new Set(['Conv', 'Gemm', 'MatMul']);
 
@@ -74,8 +85,9 @@ export class EmitContext {
   private readonly smallConsts = new Map<string, string>();
   /** how many node inputs and graph outputs read each value */
   private readonly uses = new Map<string, number>();
-  /** Const names whose data are dequantized per-tensor int8/uint8 weights (stored uint8 again) */
-  readonly requantize = new Set<string>();
+  /** Const names whose data are dequantized integer weights (a DequantizeLinear of a constant),
+   *  with their quantization: the writer stores them as exact uint8 / uint16 codes when it can */
+  readonly quantizedConsts = new Map<string, WeightQuant>();
 
   constructor(
     readonly g: Graph,
@@ -212,14 +224,15 @@ export class EmitContext {
     const t = this.constant(v);
     if (!t) throw new MloptError('INVALID_GRAPH', `value "${v}" has no producer, is no graph input and no constant`);
     const name = this.b.constant(v, t);
-    if (this.isPerTensorQuantized(v)) this.requantize.add(name);
+    this.noteQuantized(v, name);
     this.refs.set(v, name);
     return name;
   }
 
-  private isPerTensorQuantized(v: string): boolean {
+  /** remember that Const `name` holds the dequantized integer weight `v` */
+  private noteQuantized(v: string, name: string): void {
     const info = this.quantInfo(v);
-    return !!info && info.axis === undefined && (info.q.dtype === 'int8' || info.q.dtype === 'uint8');
+    if (info && isIntegerDType(info.q.dtype)) this.quantizedConsts.set(name, { scale: info.scale, zeroPoint: info.zeroPoint, qDtype: info.q.dtype });
   }
 
   bind(v: string, ref: string): void {
@@ -281,7 +294,7 @@ export class EmitContext {
     const t = this.constant(v);
     if (!t) throw new MloptError('INVALID_GRAPH', `weight "${v}" is not a constant`);
     const name = this.b.constant(tag ? `${v}/${tag}` : v, make(t));
-    if (this.isPerTensorQuantized(v)) this.requantize.add(name);
+    this.noteQuantized(v, name);
     this.weightCache.set(key, name);
     return name;
   }

@@ -7,7 +7,8 @@
  * - DTypePolicy objects → their dtype name; `module` / `registered_name` / `build_config` /
  *   `compile_config` / `shared_object_id` wrappers dropped; Keras 3-only layer options that
  *   tfjs-layers does not know (`quantization_config`, `lora_rank`, BatchNormalization's `renorm*`
- *   and `synchronized`...) dropped when they hold their inactive default.
+ *   and `synchronized`...) dropped when they hold their inactive default;
+ * - LeakyReLU `negative_slope` → `alpha`, the `silu` activation → `swish` (the same function).
  * Nested models are converted recursively. Keras 2 configs go through unchanged.
  */
 import { MloptError } from '../../../util/errors.js';
@@ -84,6 +85,8 @@ function convertLayer(l: Json, inSequential: boolean, shift: Shift): Json {
     if (INACTIVE[k]?.some((d) => d === v)) continue;
     if (k === 'dtype') config[k] = dtypeName(v);
     else if (k === 'batch_shape') config.batch_input_shape = v;
+    else if (k === 'negative_slope' && className === 'LeakyReLU') config.alpha = v; // Keras 3's name for it
+    else if ((k === 'activation' || k === 'recurrent_activation') && typeof v === 'string') config[k] = ACTIVATION_ALIASES[v] ?? v;
     else config[k] = clean(v);
   }
   const out: Json = { class_name: className, config };
@@ -114,6 +117,9 @@ function inboundNodes(nodes: unknown, layer: string, shift: Shift): unknown[] {
     return refs;
   });
 }
+
+/** Keras 3 activation names that tfjs-layers knows under their Keras 2 name */
+const ACTIVATION_ALIASES: Record<string, string> = { silu: 'swish' };
 
 function isTensor(x: unknown): boolean {
   return !!x && typeof x === 'object' && (x as Json).class_name === '__keras_tensor__';

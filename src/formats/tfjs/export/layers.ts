@@ -4,14 +4,17 @@
  * style config tfjs-layers reads) and every Keras weight recomputed from the graph's current
  * initializers (so a pruned or fine-tuned graph writes its edited weights). Weights are named
  * and ordered as tensorflowjs_converter writes them: `<layer>/<weight>`, layers by name, each
- * layer's weights in Keras order.
+ * layer's weights in Keras order. A model tfjs-layers could not load (a layer class it does not
+ * register, an option it cannot run: layers-support.ts) is refused before anything is written.
  */
 import type { Graph } from '../../../ir/graph.js';
 import type { Tensor } from '../../../ir/tensor.js';
 import { MloptError } from '../../../util/errors.js';
 import type { TfjsExportOptions, TfjsFile } from '../export.js';
 import { encodeTfjsWeights } from '../weights.js';
-import { toTfjsModelConfig } from './keras-config.js';
+import { asTfjsTensor } from './graphdef.js';
+import { isKeras3Config, toTfjsModelConfig } from './keras-config.js';
+import { describeProblems, layersModelProblems } from './layers-support.js';
 import { mloptVersion } from './version.js';
 
 type Json = Record<string, unknown>;
@@ -35,20 +38,14 @@ interface KerasExtraView {
   weights: Array<{ name: string; layer: string; fromIr(get: (initializer: string) => Tensor | undefined): Tensor }>;
 }
 
-/** Layer options tfjs-layers 4.x cannot run (it would fail at load time): stop here instead. */
-function refuseUnloadable(config: unknown): void {
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(walk);
-    else if (x && typeof x === 'object') {
-      const o = x as Json;
-      const cfg = o.config as Json | undefined;
-      if ((o.class_name === 'GRU' || o.class_name === 'GRUCell') && cfg?.reset_after === true) {
-        throw new MloptError('UNSUPPORTED', `Keras layer "${String(cfg.name)}" is a GRU with reset_after=true (the Keras 2 default), which TF.js layers models cannot run`, 'export to ONNX or TFLite instead');
-      }
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(config);
+/** The model config as tfjs-layers will read it, refused (before anything is written) when
+ *  tfjs-layers could not load or run one of its layers. */
+export function tfjsLayersConfig(k: { modelConfig: Json; kerasVersion?: string }, fallbackVersion?: string): Json {
+  const version = k.kerasVersion ?? fallbackVersion;
+  const config = toTfjsModelConfig(k.modelConfig, version);
+  const problems = layersModelProblems(config, { keras3: isKeras3Config(k.modelConfig, version) });
+  if (problems.length) throw new MloptError('UNSUPPORTED', describeProblems(problems), 'use --tfjs-format graph (a graph model runs any layer mlopt maps)');
+  return config;
 }
 
 export function exportLayersModel(g: Graph, opts: TfjsExportOptions): TfjsFile[] {
@@ -56,7 +53,8 @@ export function exportLayersModel(g: Graph, opts: TfjsExportOptions): TfjsFile[]
   if (!k || !k.modelConfig || !Array.isArray(k.weights)) {
     throw new MloptError('UNSUPPORTED', 'a TF.js layers model can only be written from a Keras model (.h5 / .keras)', 'write a graph model instead (--tfjs-format graph)');
   }
-  refuseUnloadable(k.modelConfig);
+  const kerasVersion = k.kerasVersion ?? g.metadata.producerVersion;
+  const modelConfig = tfjsLayersConfig(k, kerasVersion);
   const get = (name: string): Tensor | undefined => g.initializers.get(name);
   const weights = k.weights.map((w, i) => {
     let tensor: Tensor;
@@ -65,9 +63,8 @@ export function exportLayersModel(g: Graph, opts: TfjsExportOptions): TfjsFile[]
     } catch (err) {
       throw new MloptError('UNSUPPORTED', `Keras weight "${w.name}" (layer "${w.layer}") cannot be recovered from the graph (${(err as Error).message}); the graph was changed beyond what a layers model can hold`, 'write a graph model instead (--tfjs-format graph)');
     }
-    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32' && tensor.dtype !== 'bool') {
-      tensor = { dtype: 'float32', shape: tensor.shape, data: Float32Array.from(tensor.data as ArrayLike<number>) };
-    }
+    // as tensorflowjs_converter stores them: int64 (a Normalization count...) as int32, float64 as float32
+    tensor = asTfjsTensor(tensor);
     return { name: tfjsWeightName(w.name, w.layer), layer: w.layer, tensor, i };
   });
   // tensorflowjs_converter walks the HDF5 weight groups: layers sorted by name, weights in Keras order
@@ -76,11 +73,10 @@ export function exportLayersModel(g: Graph, opts: TfjsExportOptions): TfjsFile[]
     weights.map(({ name, tensor }) => ({ name, tensor })),
     { ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(opts.shardSizeBytes ? { shardSizeBytes: opts.shardSizeBytes } : {}) },
   );
-  const kerasVersion = k.kerasVersion ?? g.metadata.producerVersion;
   const modelTopology: Json = {
     keras_version: kerasVersion ?? '2.15.0',
     backend: k.backend ?? 'tensorflow',
-    model_config: toTfjsModelConfig(k.modelConfig, kerasVersion),
+    model_config: modelConfig,
     ...(k.trainingConfig ? { training_config: k.trainingConfig } : {}),
   };
   const modelJson = {

@@ -1,203 +1,17 @@
 /**
- * TF.js graph-model handlers for the layout-sensitive and matrix ops: Conv (→ Conv2D /
- * DepthwiseConv2dNative, fused with bias and activation as tensorflowjs_converter writes them),
- * ConvTranspose (Conv2DBackpropInput), pools, global pools, BatchNormalization (Mul + AddV2),
- * Gemm / MatMul (MatMul / _FusedMatMul / BatchMatMulV2), Resize, DepthToSpace / SpaceToDepth,
- * LRN. Inputs are channels-last here (the layout pass ran first); weights are still in ONNX
- * order and move to TF order (OIHW → HWIO, [M,1,kh,kw] → [kh,kw,C,M/C], [K,N] for MatMul).
+ * TF.js graph-model handlers for the other layout-sensitive and matrix ops: pools, global pools,
+ * BatchNormalization (Mul + AddV2), Gemm / MatMul (MatMul / _FusedMatMul / BatchMatMulV2),
+ * Resize, DepthToSpace / SpaceToDepth, LRN; convolutions are in ops-conv.ts. Inputs are
+ * channels-last here (the layout pass ran first); weights are still in ONNX order ([K,N] for MatMul).
  */
-import type { NumericArray } from '../../../ir/dtype.js';
-import type { Node } from '../../../ir/graph.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../../../ir/graph.js';
-import type { Tensor } from '../../../ir/tensor.js';
 import { toFloat32 } from '../../../ir/tensor.js';
-import { transposeData } from '../../../data/npy.js';
-import type { EmitContext, Handler } from './context.js';
-import { A, type TfAttr } from './graphdef.js';
+import type { Handler } from './context.js';
+import { A } from './graphdef.js';
+import { T, biasOf, drop1d, fusedAttrs, lift1d, pad2d, padInput, padding, permuted } from './nn-common.js';
+import { CONV_HANDLERS } from './ops-conv.js';
 
-const T = A.type('float32');
-
-export function permuted(t: Tensor, perm: number[], reshape?: number[]): Tensor {
-  const data = transposeData(t.data as NumericArray, t.shape, perm);
-  return { dtype: t.dtype, shape: reshape ?? perm.map((p) => t.shape[p]!), data };
-}
-
-interface Padding {
-  padding: 'SAME' | 'VALID' | 'EXPLICIT';
-  /** [top, bottom, left, right] (undefined for SAME on dynamic spatial dimensions) */
-  pads?: number[];
-}
-
-/** SAME / VALID when the node's padding is one of TF's, else the explicit pads (ONNX
- *  [x1_begin, x2_begin, x1_end, x2_end]) as [top, bottom, left, right]; `extraEnd` adds padding
- *  at the end of each axis (MaxPool ceil_mode). */
-function padding(n: Node, c: EmitContext, kernel: number[], strides: number[], dil: number[]): Padding {
-  const auto = attrString(n, 'auto_pad', 'NOTSET');
-  const xs = c.shape(n.inputs[0]!);
-  const r = kernel.length;
-  const sameTotals = kernel.map((k, i) => {
-    const inDim = xs?.[i + 1];
-    const eff = (k - 1) * dil[i]! + 1;
-    return typeof inDim === 'number' ? Math.max((Math.ceil(inDim / strides[i]!) - 1) * strides[i]! + eff - inDim, 0) : undefined;
-  });
-  if (auto === 'VALID') return { padding: 'VALID', pads: new Array<number>(2 * r).fill(0) };
-  if (auto === 'SAME_UPPER') {
-    const known = sameTotals.every((t) => t !== undefined);
-    return { padding: 'SAME', ...(known ? { pads: sameTotals.flatMap((t) => [Math.floor(t! / 2), t! - Math.floor(t! / 2)]) } : {}) };
-  }
-  let pads = attrInts(n, 'pads') ?? new Array<number>(2 * r).fill(0);
-  if (auto === 'SAME_LOWER') {
-    if (sameTotals.some((t) => t === undefined)) c.fail(n, 'auto_pad SAME_LOWER needs static spatial dimensions');
-    pads = [...sameTotals.map((t) => Math.ceil(t! / 2)), ...sameTotals.map((t) => Math.floor(t! / 2))];
-  }
-  if (attrInt(n, 'ceil_mode', 0)) {
-    // pad the end so that the floor division of the padded size gives the ceil-mode output
-    const out = c.shape(n.outputs[0]!);
-    pads = [...pads];
-    for (let i = 0; i < r; i++) {
-      const inDim = xs?.[i + 1];
-      const o = out?.[i + 1];
-      if (typeof inDim !== 'number' || typeof o !== 'number') c.fail(n, 'ceil_mode needs static spatial dimensions');
-      const need = (o - 1) * strides[i]! + (kernel[i]! - 1) * dil[i]! + 1;
-      pads[i + r] = pads[i + r]! + Math.max(0, need - (inDim + pads[i]! + pads[i + r]!));
-    }
-  }
-  const tblr = kernel.flatMap((_, i) => [pads[i]!, pads[i + r]!]);
-  if (pads.every((p) => p === 0)) return { padding: 'VALID', pads: tblr };
-  const same = kernel.every((k, i) => {
-    const t = sameTotals[i];
-    if (t === undefined) {
-      const eff = (k - 1) * dil[i]! + 1;
-      return strides[i] === 1 && eff % 2 === 1 && pads[i] === (eff - 1) / 2 && pads[i + r] === (eff - 1) / 2;
-    }
-    return pads[i] === Math.floor(t / 2) && pads[i + r] === t - Math.floor(t / 2);
-  });
-  return { padding: same ? 'SAME' : 'EXPLICIT', pads: tblr };
-}
-
-/** Pad the NHWC input explicitly (Pad, or PadV2 with `fill`), for ops without explicit padding. */
-function padInput(c: EmitContext, n: Node, x: string, pads: number[], fill?: number): string {
-  const pairs = [0, 0, ...pads, 0, 0];
-  const p = c.i32(`${n.name}/paddings`, pairs, [pairs.length / 2, 2]);
-  if (fill === undefined) return c.op('Pad', `${n.name}/pad`, [x, p], { T, Tpaddings: A.type('int32') });
-  return c.op('PadV2', `${n.name}/pad`, [x, p, c.f32(`${n.name}/pad_value`, fill)], { T, Tpaddings: A.type('int32') });
-}
-
-function biasOf(c: EmitContext, n: Node, idx: number, size: number): string | undefined {
-  const v = n.inputs[idx];
-  if (!v) return undefined;
-  const t = c.constant(v);
-  if (!t) return c.ref(v);
-  if (t.shape.reduce((a, b) => a * b, 1) !== size) return undefined;
-  return c.weight(v, t.shape.length === 1 ? '' : '1d', (b) => ({ dtype: b.dtype, shape: [size], data: b.data }));
-}
-
-function fusedAttrs(c: EmitContext, n: Node, numArgs: number): Record<string, TfAttr> {
-  const f = c.fused(n);
-  return {
-    num_args: A.i(numArgs),
-    fused_ops: A.strs(f ? ['BiasAdd', f.act] : ['BiasAdd']),
-    epsilon: A.f(0),
-    leakyrelu_alpha: A.f(f?.alpha ?? 0.2),
-  };
-}
-
-/** 1-D ops run as 2-D ones on [N, 1, W, C]: the input gets an axis, the output loses it. */
-function lift1d(c: EmitContext, n: Node, x: string): string {
-  return c.op('ExpandDims', `${n.name}/2d_input`, [x, c.i32(`${n.name}/axis1`, [1], [])], { T, Tdim: A.type('int32') });
-}
-function drop1d(c: EmitContext, y: string, hint: string): string {
-  return c.op('Squeeze', hint, [y], { T, squeeze_dims: A.ints([1]) });
-}
-/** 1-D padding as 2-D: nothing along the added height */
-function pad2d(p: Padding, oneD: boolean): Padding {
-  return oneD ? { padding: p.padding, ...(p.pads ? { pads: [0, 0, ...p.pads] } : {}) } : p;
-}
-
-const Conv: Handler = (n, c) => {
-  const [xv, wv] = n.inputs as [string, string];
-  const ws = c.staticShape(wv);
-  if (!ws || (ws.length !== 4 && ws.length !== 3)) c.fail(n, `only 1-D and 2-D convolutions with a known filter shape are supported (filter shape [${c.shape(wv)?.join(',') ?? '?'}])`);
-  const oneD = ws!.length === 3;
-  const [m, cg] = ws as [number, number];
-  const kernel = ws!.slice(2);
-  const [kh, kw] = oneD ? [1, kernel[0]!] : (kernel as [number, number]);
-  const group = attrInt(n, 'group', 1);
-  const cin = (c.shape(xv)?.[ws!.length - 1] as number | undefined) ?? cg * group;
-  const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
-  const dil = attrInts(n, 'dilations') ?? kernel.map(() => 1);
-  const pad = pad2d(padding(n, c, kernel, strides, dil), oneD);
-  const [s2, d2] = oneD ? [[1, strides[0]!], [1, dil[0]!]] : [strides, dil];
-  const out = c.outName(n);
-  const depthwise = group !== 1 && group === cin && cg === 1;
-  if (group !== 1 && !depthwise) c.fail(n, `grouped convolution (group ${group} of ${cin} channels) has no TF.js op`);
-  // OIHW → HWIO, [M,1,kh,kw] → [kh,kw,1,M] (→ [kh,kw,C,M/C]); 1-D: OIW → WIO → [1,W,I,O]
-  const perm = oneD ? [2, 1, 0] : [2, 3, 1, 0];
-  const tfShape = depthwise ? [kh, kw, cin, m / cin] : [kh, kw, cg, m];
-  const filter = c.constant(wv)
-    ? c.weight(wv, depthwise ? 'hwcm' : 'hwio', (t) => permuted(t, perm, tfShape))
-    : c.op('Reshape', `${wv}/${depthwise ? 'hwcm' : 'hwio'}`, [c.op('Transpose', `${wv}/t`, [c.ref(wv), c.i32(`${wv}/perm`, perm)], { T }), c.i32(`${wv}/shape`, tfShape)], { T });
-  const f = c.fused(n);
-  let bias = biasOf(c, n, 2, m);
-  if (!bias && n.inputs[2]) c.fail(n, 'the bias must have one value per output channel');
-  if (!bias && f) bias = c.f32(`${n.name}/zero_bias`, new Array<number>(m).fill(0));
-  const attrs: Record<string, TfAttr> = {
-    T,
-    strides: A.ints([1, s2[0]!, s2[1]!, 1]),
-    padding: A.s(pad.padding),
-    data_format: A.s('NHWC'),
-    dilations: A.ints([1, d2[0]!, d2[1]!, 1]),
-    explicit_paddings: A.ints(pad.padding === 'EXPLICIT' ? [0, 0, ...pad.pads!, 0, 0] : []),
-  };
-  if (!depthwise) attrs.use_cudnn_on_gpu = A.b(true);
-  const x = oneD ? lift1d(c, n, c.ref(xv)) : c.ref(xv);
-  const hint = oneD ? `${out}/2d` : out;
-  let y: string;
-  if (bias) y = c.op(depthwise ? 'FusedDepthwiseConv2dNative' : '_FusedConv2D', hint, [x, filter, bias], { ...attrs, ...fusedAttrs(c, n, 1) });
-  else y = c.op(depthwise ? 'DepthwiseConv2dNative' : 'Conv2D', hint, [x, filter], attrs);
-  c.finish(n, oneD ? drop1d(c, y, out) : y, !!bias);
-};
-
-const ConvTranspose: Handler = (n, c) => {
-  const [xv, wv] = n.inputs as [string, string];
-  const w = c.constant(wv);
-  if (!w || w.shape.length !== 4) c.fail(n, 'only 2-D transposed convolutions with a constant filter are supported');
-  if (attrInt(n, 'group', 1) !== 1) c.fail(n, 'grouped transposed convolution has no TF.js op');
-  if ((attrInts(n, 'dilations') ?? [1, 1]).some((d) => d !== 1)) c.fail(n, 'dilated transposed convolution (TF.js ignores dilations)');
-  const [, cout, kh, kw] = w!.shape as number[];
-  const strides = attrInts(n, 'strides') ?? [1, 1];
-  const outShape = c.shape(n.outputs[0]!);
-  if (!outShape || outShape.slice(1).some((d) => typeof d !== 'number')) c.fail(n, 'the output shape must be static (but the batch)');
-  const inShape = c.shape(xv)!;
-  const hw = [outShape![1] as number, outShape![2] as number];
-  // ONNX: out = s·(in − 1) + op + k − pb − pe; find the pads (begin, end) the output implies
-  const auto = attrString(n, 'auto_pad', 'NOTSET');
-  const pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const k = [kh!, kw!];
-  const total = [0, 1].map((i) => strides[i]! * ((inShape[i + 1] as number) - 1) + k[i]! - hw[i]!);
-  const begin = [0, 1].map((i) => (auto === 'SAME_UPPER' ? Math.floor(total[i]! / 2) : auto === 'SAME_LOWER' ? Math.ceil(total[i]! / 2) : auto === 'VALID' ? 0 : pads[i]!));
-  const end = [0, 1].map((i) => total[i]! - begin[i]!);
-  if (end.some((e) => e < 0)) c.fail(n, 'output_padding larger than the padding is not supported');
-  const filter = c.weight(wv, 'hwoi', (t) => permuted(t, [2, 3, 1, 0])); // [I,O,kh,kw] → [kh,kw,O,I]
-  const explicit = [0, 0, begin[0]!, end[0]!, begin[1]!, end[1]!, 0, 0];
-  const batch = outShape![0];
-  let os: string;
-  if (typeof batch === 'number') os = c.i32(`${n.name}/output_shape`, [batch, hw[0]!, hw[1]!, cout!]);
-  else {
-    const shp = c.op('Shape', `${n.name}/input_shape`, [c.ref(xv)], { T, out_type: A.type('int32') });
-    const b = c.op('StridedSlice', `${n.name}/batch`, [shp, c.i32(`${n.name}/b0`, [0]), c.i32(`${n.name}/b1`, [1]), c.i32(`${n.name}/b2`, [1])], {
-      T: A.type('int32'), Index: A.type('int32'), begin_mask: A.i(0), end_mask: A.i(0), ellipsis_mask: A.i(0), new_axis_mask: A.i(0), shrink_axis_mask: A.i(0),
-    });
-    os = c.op('ConcatV2', `${n.name}/output_shape`, [b, c.i32(`${n.name}/hwc`, [hw[0]!, hw[1]!, cout!]), c.i32(`${n.name}/axis`, [0], [])], { N: A.i(2), T: A.type('int32'), Tidx: A.type('int32') });
-  }
-  const zero = explicit.every((p) => p === 0);
-  let y = c.op('Conv2DBackpropInput', zero && !n.inputs[2] ? c.outName(n) : `${n.name}/deconv`, [os, filter, c.ref(xv)], {
-    T, strides: A.ints([1, strides[0]!, strides[1]!, 1]), padding: A.s(zero ? 'VALID' : 'EXPLICIT'), data_format: A.s('NHWC'),
-    dilations: A.ints([1, 1, 1, 1]), explicit_paddings: A.ints(zero ? [] : explicit), use_cudnn_on_gpu: A.b(true),
-  });
-  if (n.inputs[2]) y = c.op('BiasAdd', c.outName(n), [y, biasOf(c, n, 2, cout!) ?? c.fail(n, 'the bias must have one value per output channel')], { T, data_format: A.s('NHWC') });
-  c.finish(n, y);
-};
+export { permuted } from './nn-common.js';
 
 function pool(kind: 'MaxPool' | 'AvgPool'): Handler {
   return (n, c) => {
@@ -352,7 +166,7 @@ const LRN: Handler = (n, c) => {
 };
 
 export const NN_HANDLERS: Record<string, Handler> = {
-  Conv, ConvTranspose, MaxPool: pool('MaxPool'), AveragePool: pool('AvgPool'),
+  ...CONV_HANDLERS, MaxPool: pool('MaxPool'), AveragePool: pool('AvgPool'),
   GlobalAveragePool: globalPool('Mean'), GlobalMaxPool: globalPool('Max'), BatchNormalization,
   Gemm: MatMul, MatMul, Resize, Upsample: Resize, DepthToSpace: spaceDepth('DepthToSpace'), SpaceToDepth: spaceDepth('SpaceToDepth'), LRN,
 };

@@ -1,7 +1,8 @@
 /**
  * Quantized (QDQ) graphs in a TF.js graph model. TF.js computes in float32 only, so:
- * - a DequantizeLinear of constant int8 / uint8 weights is a constant (context.ts): per-tensor
- *   weights are stored uint8-quantized in the weights manifest, per-channel ones as float32;
+ * - a DequantizeLinear of constant integer weights is a constant (context.ts), stored as exact
+ *   uint8 / uint16 codes in the weights manifest when one (min, scale) reproduces every value
+ *   (per-tensor int8 weights always; exact-quant.ts), else as float32;
  * - a QuantizeLinear → DequantizeLinear pair on activations is written as the fake-quant it
  *   computes, exactly: q = clip(round(x / s) + zp, lo, hi) (round half to even, as both ONNX and
  *   TF.js round), then (q − zp) · s. The int8 codes travel as float32 values in between.

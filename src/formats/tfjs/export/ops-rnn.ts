@@ -9,9 +9,9 @@
 import { attrFloat, attrInt, attrString } from '../../../ir/graph.js';
 import type { Tensor } from '../../../ir/tensor.js';
 import { toFloat32 } from '../../../ir/tensor.js';
-import type { EmitContext, Handler } from './context.js';
+import type { Handler } from './context.js';
 import { A } from './graphdef.js';
-import { permuted } from './ops-nn.js';
+import { permuted } from './nn-common.js';
 
 const T = A.type('float32');
 const I32 = A.type('int32');
