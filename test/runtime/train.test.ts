@@ -75,23 +75,31 @@ test('one batch: gradients on the wasm backend equal those on the cpu backend', 
   wasm.dispose();
 });
 
-const ZOO = join(FIXTURES, 'models', 'keras_zoo_cnn.h5');
-const ZOO_REF = join(FIXTURES, 'reference', 'keras_zoo_cnn_h5.npz');
-test('keras zoo CNN (dilated, grouped, depthwise, separable, transposed convs, PReLU, LayerNorm, resizes): cpu and wasm gradients agree', { skip: existsSync(ZOO) && existsSync(ZOO_REF) ? false : 'keras zoo fixture missing' }, async () => {
-  const m = await loadModel(ZOO);
-  const x = parseNpz(readFileSync(ZOO_REF)).get('x')!;
-  const y = parseNpz(readFileSync(ZOO_REF)).get('y')!;
-  const batch = { inputs: { [feedInputs(m.graph)[0]!.name]: x }, targets: { dtype: 'float32' as const, shape: y.shape, data: new Float32Array(y.data.length) } };
-  const cpu = await IrExecutor.create(m.graph, { backend: 'cpu' });
-  const wasm = await IrExecutor.create(m.graph, { backend: 'wasm' });
-  const a = await cpu.gradients(batch, { loss: 'mse' });
-  const b = await wasm.gradients(batch, { loss: 'mse' });
-  assert.ok(cpu.trainableNames().length >= 20);
-  assert.ok(Math.abs(a.loss - b.loss) < 1e-5 * a.loss);
-  assertGradsClose(a.grads, b.grads);
-  cpu.dispose();
-  wasm.dispose();
-});
+const ZOOS: Array<[string, string, number]> = [
+  ['keras zoo CNN (dilated, grouped, depthwise, separable, transposed convs, PReLU, LayerNorm, resizes)', 'keras_zoo_cnn', 20],
+  ['keras zoo sequence model (embedding, causal / grouped Conv1D, LSTM, GRU with and without reset_after, return_state)', 'keras_zoo_seq', 20],
+];
+for (const [what, name, minWeights] of ZOOS) {
+  const file = join(FIXTURES, 'models', `${name}.h5`);
+  const ref = join(FIXTURES, 'reference', `${name}_h5.npz`);
+  test(`${what}: cpu and wasm gradients agree`, { skip: existsSync(file) && existsSync(ref) ? false : 'keras zoo fixture missing' }, async () => {
+    const m = await loadModel(file);
+    const x = parseNpz(readFileSync(ref)).get('x')!;
+    const y = parseNpz(readFileSync(ref)).get('y')!;
+    const batch = { inputs: { [feedInputs(m.graph)[0]!.name]: x }, targets: { dtype: 'float32' as const, shape: y.shape, data: new Float32Array(y.data.length) } };
+    const cpu = await IrExecutor.create(m.graph, { backend: 'cpu' });
+    const wasm = await IrExecutor.create(m.graph, { backend: 'wasm' });
+    const a = await cpu.gradients(batch, { loss: 'mse' });
+    const b = await wasm.gradients(batch, { loss: 'mse' });
+    assert.ok(cpu.trainableNames().length >= minWeights, `trainable: ${cpu.trainableNames().join(', ')}`);
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-5 * a.loss);
+    assertGradsClose(a.grads, b.grads);
+    // every weight (embedding and recurrent kernels included) gets a gradient
+    for (const [w, g] of a.grads) assert.ok(toFloat32(g).some((v) => v !== 0), `${w}: zero gradient`);
+    cpu.dispose();
+    wasm.dispose();
+  });
+}
 
 test('fmnist_mlp: the loss decreases over 20 steps; memory stays flat across epochs', async () => {
   const m = await loadModel(join(FIXTURES, 'models', 'fmnist_mlp.onnx'));
@@ -337,4 +345,36 @@ test('Dropout is active in training only', async () => {
   assert.notEqual(a.loss, b.loss);
   assert.ok(Math.abs(a.loss - clean) > 1e-6 && Math.abs(b.loss - clean) > 1e-6, `${a.loss}, ${b.loss} vs no dropout ${clean}`);
   ex.dispose();
+});
+
+test('an embedding table (Gather on a float initializer) trains on wasm: duplicate indices sum their gradients, any axis', async () => {
+  for (const axis of [0, 1]) {
+    // table [4, 5, 2]; indices [2, 3] with repeats; y = Gather(table, idx, axis)
+    const g = createGraph('gather');
+    g.metadata.opsets = [{ domain: '', version: 17 }];
+    const table = Float32Array.from({ length: 40 }, (_, i) => Math.sin(i));
+    g.initializers.set('table', { dtype: 'float32', shape: [4, 5, 2], data: table });
+    g.inputs.push({ name: 'idx', dtype: 'int64', shape: [2, 3] });
+    g.nodes.push({ name: 'gather', op: 'Gather', domain: '', inputs: ['table', 'idx'], outputs: ['y'], attrs: { axis: { type: 'int', value: axis } } });
+    g.outputs.push({ name: 'y', dtype: 'float32' });
+    const idx = [1, 3, 1, 0, 3, 3];
+    const ex = await IrExecutor.create(g, { backend: 'wasm' });
+    assert.deepEqual(ex.trainableNames(), ['table']);
+    const yShape = axis === 0 ? [2, 3, 5, 2] : [4, 2, 3, 2];
+    const n = yShape.reduce((a, b) => a * b, 1);
+    const targets: Tensor = { dtype: 'float32', shape: yShape, data: new Float32Array(n) };
+    const { grads } = await ex.gradients({ inputs: { idx: { dtype: 'int64', shape: [2, 3], data: BigInt64Array.from(idx, BigInt) } }, targets }, { loss: 'mse' });
+    // mse against zeros: dL/dy = 2y/n, summed into the rows the indices picked
+    const want = new Float32Array(40);
+    const at = (a: number, b: number, c: number) => (a * 5 + b) * 2 + c;
+    for (const r of idx) {
+      for (let p = 0; p < (axis === 0 ? 5 : 4); p++) for (let c = 0; c < 2; c++) {
+        const src = axis === 0 ? at(r, p, c) : at(p, r, c);
+        want[src] = want[src]! + (2 * table[src]!) / n;
+      }
+    }
+    const got = toFloat32(grads.get('table')!);
+    for (let i = 0; i < 40; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-6, `axis ${axis}: d table[${i}] ${got[i]} vs ${want[i]}`);
+    ex.dispose();
+  }
 });

@@ -54,7 +54,7 @@ const PASS = new Set(['Identity', 'Cast', 'Transpose', 'Reshape', 'Unsqueeze', '
 const WEIGHT_SLOTS: Record<string, number[]> = {
   Conv: [1, 2], ConvTranspose: [1, 2], Gemm: [0, 1, 2], MatMul: [0, 1], Einsum: [0, 1, 2],
   BatchNormalization: [1, 2], LayerNormalization: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2],
-  PRelu: [1],
+  PRelu: [1], Gather: [0], LSTM: [1, 2, 3, 7], GRU: [1, 2, 3], RNN: [1, 2, 3],
 };
 /** Ops whose output a following Add / Sub constant is the bias of. */
 const BIASED = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'Einsum']);

@@ -1,13 +1,13 @@
 /**
- * Shape and indexing kernels: Reshape, Flatten, Transpose, Concat, Split, Squeeze, Unsqueeze,
- * Shape, Size, Expand, Tile, ConstantOfShape, Range, Constant, Gather, Slice, Pad,
- * DepthToSpace, SpaceToDepth, CumSum, TopK. Those that shape arithmetic uses have host forms.
+ * Shape kernels: Reshape, Flatten, Transpose, Concat, Split, Squeeze, Unsqueeze, Shape, Size,
+ * Expand, Tile, ConstantOfShape, Range, Constant, Slice, with host forms for shape arithmetic.
+ * Gather, Pad and the other indexing kernels: indexing.ts.
  */
 import { elementCount, toNumbers } from '../../../ir/tensor.js';
 import { constantTensor } from '../../../ir/ops/generator.js';
-import { broadcastShapes, hostFromTensor, hostGather, hostMap, hostSlice, hostTranspose, isHostCandidate, sliceAxis, tfDType } from '../host.js';
-import { axisOf, int, ints, intsOperand, str } from '../kutil.js';
-import { HostTensor, isHost, type CompileCtx, type Kernel, type OpTable, type RunCtx, type TfTensor, type Val } from '../types.js';
+import { broadcastShapes, hostFromTensor, hostMap, hostSlice, hostTranspose, isHostCandidate, sliceAxis, tfDType } from '../host.js';
+import { axisOf, int, ints, intsOperand } from '../kutil.js';
+import { HostTensor, isHost, type Kernel, type OpTable, type RunCtx, type Val } from '../types.js';
 
 function shapeOf(v: Val): number[] {
   return isHost(v) ? v.shape : v.shape;
@@ -69,13 +69,6 @@ function unsqueezeShape(shape: number[], axes: number[]): number[] {
   return out;
 }
 
-function gatherIndices(rt: RunCtx, idx: Val, dim: number): TfTensor {
-  const tf = rt.tf;
-  if (isHost(idx)) return tf.tensor(idx.data.map((i) => (i < 0 ? i + dim : i)), idx.shape, 'int32');
-  const t = idx.dtype === 'int32' ? idx : tf.cast(idx, 'int32');
-  return tf.where(tf.less(t, 0), tf.add(t, dim), t);
-}
-
 /** Per-axis begin / size / step of an ONNX Slice on an input of `shape`. */
 function sliceSpec(shape: number[], starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined) {
   const r = shape.length;
@@ -90,97 +83,6 @@ function sliceSpec(shape: number[], starts: number[], ends: number[], axes: numb
     size[a] = s.size;
   });
   return { begin, step, size };
-}
-
-function pad(c: CompileCtx): Kernel {
-  const n = c.node;
-  const mode = str(n, 'mode', 'constant');
-  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge' && mode !== 'wrap') c.fail(`Pad mode "${mode}" is not supported`);
-  const padsOf = intsOperand(c, 1, c.opset < 11 ? 'pads' : undefined);
-  const axesOf = intsOperand(c, 3, undefined);
-  const attrValue = n.attrs.value;
-  return {
-    run: (ins, rt) => {
-      const tf = rt.tf;
-      let x = rt.t(ins[0]!);
-      const r = x.rank;
-      const p = padsOf(ins, rt) ?? [];
-      const axes = (axesOf(ins, rt) ?? Array.from({ length: r }, (_, i) => i)).map((a) => axisOf(a, r));
-      const before = new Array<number>(r).fill(0);
-      const after = new Array<number>(r).fill(0);
-      axes.forEach((a, i) => {
-        before[a] = p[i]!;
-        after[a] = p[i + axes.length]!;
-      });
-      // negative pads crop
-      if (before.some((b) => b < 0) || after.some((b) => b < 0)) {
-        const begin = before.map((b) => Math.max(0, -b));
-        const size = x.shape.map((d, i) => d - begin[i]! - Math.max(0, -after[i]!));
-        x = tf.slice(x, begin, size);
-      }
-      const pb = before.map((b) => Math.max(0, b));
-      const pa = after.map((b) => Math.max(0, b));
-      if (pb.every((b) => b === 0) && pa.every((b) => b === 0)) return [x];
-      if (mode === 'constant') {
-        const v = attrValue?.type === 'float' ? attrValue.value : ins[2] ? rt.h(ins[2]).data[0] ?? 0 : 0;
-        return [tf.pad(x, pb.map((b, i) => [b, pa[i]!] as [number, number]), v)];
-      }
-      if (mode === 'reflect' && pb.every((b, i) => b < x.shape[i]!) && pa.every((b, i) => b < x.shape[i]!)) {
-        return [tf.mirrorPad(x, pb.map((b, i) => [b, pa[i]!] as [number, number]), 'reflect')];
-      }
-      // edge / wrap (and reflect wider than the input): gather with computed indices, axis by axis
-      for (let a = 0; a < r; a++) {
-        if (!pb[a] && !pa[a]) continue;
-        const d = x.shape[a]!;
-        const idx: number[] = [];
-        for (let i = -pb[a]!; i < d + pa[a]!; i++) {
-          let j = i;
-          if (mode === 'edge') j = Math.min(Math.max(i, 0), d - 1);
-          else if (mode === 'wrap') j = ((i % d) + d) % d;
-          else {
-            const period = 2 * (d - 1) || 1;
-            j = ((i % period) + period) % period;
-            if (j >= d) j = period - j;
-          }
-          idx.push(j);
-        }
-        x = tf.gather(x, tf.tensor1d(idx, 'int32'), a);
-      }
-      return [x];
-    },
-  };
-}
-
-function depthSpace(toSpace: boolean): (c: CompileCtx) => Kernel {
-  return (c) => {
-    const n = c.node;
-    const bs = int(n, 'blocksize', 0);
-    const crd = str(n, 'mode', 'DCR') === 'CRD';
-    const nhwc = n.layout === 'NHWC';
-    const train = c.mode === 'train';
-    return {
-      run: (ins, rt) => {
-        const tf = rt.tf;
-        let x = rt.t(ins[0]!);
-        // tfjs' depthToSpace (DCR) has no gradient: training takes the reshape path
-        if (toSpace && nhwc && !crd && !train) return [tf.depthToSpace(x as never, bs, 'NHWC')];
-        if (nhwc) x = tf.transpose(x, [0, 3, 1, 2]);
-        const [N, C, H, W] = x.shape as [number, number, number, number];
-        let y: TfTensor;
-        if (toSpace) {
-          const c2 = C / (bs * bs);
-          y = crd
-            ? tf.transpose(tf.reshape(x, [N, c2, bs, bs, H, W]), [0, 1, 4, 2, 5, 3])
-            : tf.transpose(tf.reshape(x, [N, bs, bs, c2, H, W]), [0, 3, 4, 1, 5, 2]);
-          y = tf.reshape(y, [N, c2, H * bs, W * bs]);
-        } else {
-          y = tf.transpose(tf.reshape(x, [N, C, H / bs, bs, W / bs, bs]), [0, 3, 5, 1, 2, 4]);
-          y = tf.reshape(y, [N, C * bs * bs, H / bs, W / bs]);
-        }
-        return [nhwc ? tf.transpose(y, [0, 2, 3, 1]) : y];
-      },
-    };
-  };
 }
 
 export const SHAPE_KERNELS: OpTable = {
@@ -334,17 +236,6 @@ export const SHAPE_KERNELS: OpTable = {
     const h = hostFromTensor(t);
     return { run: (_ins, rt) => [isHostCandidate(t) ? h : rt.t(h)], host: () => [h] };
   },
-  Gather: (c) => {
-    const axis = int(c.node, 'axis', 0);
-    return {
-      run: (ins, rt) => {
-        const x = rt.t(ins[0]!);
-        const a = axisOf(axis, x.rank);
-        return [rt.tf.gather(x, gatherIndices(rt, ins[1]!, x.shape[a]!), a)];
-      },
-      host: (ins) => [hostGather(ins[0]!, ins[1]!, axisOf(axis, ins[0]!.shape.length))],
-    };
-  },
   Slice: (c) => {
     const legacy = c.opset < 10;
     const startsOf = intsOperand(c, 1, legacy ? 'starts' : undefined);
@@ -369,42 +260,6 @@ export const SHAPE_KERNELS: OpTable = {
         const starts = startsOf(ins, hostOnly) ?? [];
         const axes = axesOf(ins, hostOnly) ?? starts.map((_, i) => i);
         return [hostSlice(x, starts, endsOf(ins, hostOnly) ?? [], axes, stepsOf(ins, hostOnly) ?? axes.map(() => 1))];
-      },
-    };
-  },
-  Pad: pad,
-  DepthToSpace: depthSpace(true),
-  SpaceToDepth: depthSpace(false),
-  CumSum: (c) => {
-    const exclusive = int(c.node, 'exclusive', 0) === 1;
-    const reverse = int(c.node, 'reverse', 0) === 1;
-    return {
-      run: (ins, rt) => {
-        const x = rt.t(ins[0]!);
-        return [rt.tf.cumsum(x, axisOf(rt.ints(ins[1]!)[0] ?? 0, x.rank), exclusive, reverse)];
-      },
-    };
-  },
-  TopK: (c) => {
-    const axis = int(c.node, 'axis', -1);
-    const largest = int(c.node, 'largest', 1) === 1;
-    const kOf = intsOperand(c, 1, 'k');
-    return {
-      run: (ins, rt) => {
-        const tf = rt.tf;
-        let x = rt.t(ins[0]!);
-        const a = axisOf(axis, x.rank);
-        const k = (kOf(ins, rt) ?? [1])[0]!;
-        const perm = Array.from({ length: x.rank }, (_, i) => i);
-        perm[a] = x.rank - 1;
-        perm[x.rank - 1] = a;
-        const moved = a !== x.rank - 1;
-        if (moved) x = tf.transpose(x, perm);
-        if (!largest) x = tf.neg(x);
-        let { values, indices } = tf.topk(x, k, true);
-        if (!largest) values = tf.neg(values);
-        if (moved) [values, indices] = [tf.transpose(values, perm), tf.transpose(indices, perm)];
-        return [values, indices];
       },
     };
   },
