@@ -62,6 +62,17 @@ export interface ExecutorOptions {
 
 export type { EpochLog, EvalResult, FitConfig, FitResult, TrainBatch, TrainConfig, TrainData } from './executor/fit.js';
 
+/** A feed must have the input's rank and its fixed dimensions (symbolic ones take any size). */
+function checkFeedShape(value: Value, shape: readonly number[]): void {
+  const want = value.shape;
+  if (!want) return;
+  const bad = want.length !== shape.length || want.some((d, i) => typeof d === 'number' && d >= 0 && d !== shape[i]);
+  if (bad) {
+    const fmt = (s: readonly (number | string)[]) => `[${s.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : '?')).join(',')}]`;
+    throw new MloptError('SHAPE_MISMATCH', `model input "${value.name}" expects shape ${fmt(want as (number | string)[])}, got ${fmt(shape)}`);
+  }
+}
+
 export class IrExecutor {
   private readonly consts: ConstStore;
   private readonly vars = new Map<string, TfVariable>();
@@ -145,6 +156,7 @@ export class IrExecutor {
     for (const { value, slot } of prog.feeds) {
       const t = inputs.get(value.name);
       if (!t) throw new MloptError('DATA', `no data for model input "${value.name}"`);
+      checkFeedShape(value, t.shape);
       const want = tfDType(value.dtype);
       const tt = tensorToTf(this.tf, t, value.name);
       m.set(slot, tt.dtype === want ? tt : this.tf.cast(tt, want));
@@ -179,6 +191,7 @@ export class IrExecutor {
       for (const { value, slot } of prog.feeds) {
         const t = feeds.get(value.name);
         if (!t) throw new MloptError('DATA', `no data for model input "${value.name}"`);
+        checkFeedShape(value, t.shape);
         if ('dataId' in t) fv.set(slot, t as TfTensor);
         else {
           const want = tfDType(value.dtype);

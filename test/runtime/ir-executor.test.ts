@@ -389,3 +389,16 @@ describe('op zoo agrees with onnxruntime', () => {
 after(() => {
   // nothing global to release: each test disposes its executor
 });
+
+test('a feed of the wrong shape is a SHAPE_MISMATCH error naming the input, not a kernel failure', async () => {
+  const { graph } = await loadModel(join(FIXTURES, 'models', 'fmnist_cnn.h5'));
+  const ex = await IrExecutor.create(graph);
+  try {
+    const bad: Tensor = { dtype: 'float32', shape: [2, 28, 28, 1, 1], data: new Float32Array(2 * 784) };
+    await assert.rejects(ex.run({ input: bad }), (e: unknown) => e instanceof MloptError && e.code === 'SHAPE_MISMATCH' && /model input "input" expects shape \[batch,28,28,1\], got \[2,28,28,1,1\]/.test(e.message));
+    const wrongSize: Tensor = { dtype: 'float32', shape: [2, 28, 27, 1], data: new Float32Array(2 * 28 * 27) };
+    await assert.rejects(ex.trainStep({ inputs: { input: wrongSize }, targets: new Int32Array([0, 1]) }, { loss: 'crossentropy', optimizer: { type: 'sgd', lr: 0.01 } }), /expects shape \[batch,28,28,1\], got \[2,28,27,1\]/);
+  } finally {
+    ex.dispose();
+  }
+});
