@@ -17,3 +17,4 @@ export * from './ir/index.js';
 export { MloptError } from './util/errors.js';
 export { IrExecutor, createIrRunner, type ExecutorOptions, type TrainConfig, type FitConfig, type FitResult, type TrainData } from './runtime/ir-executor.js';
 export { writeModel, type WriteOptions } from './formats/write.js';
+export { prune, type PruneOptions, type PruneResult } from './api/prune.js';

@@ -181,6 +181,71 @@ The output is written only after it has been run in onnxruntime and measured.`)
       await quantizeCommand(model, opts);
     });
 
+  {
+    // parsers stay lenient (numbers, integers): the library checks every range in one line
+    const num = (flag: string) => (v: string): number => {
+      const s = v.trim();
+      const n = s.endsWith('%') ? Number(s.slice(0, -1)) / 100 : Number(s);
+      if (s === '' || Number.isNaN(n)) throw new MloptError('USAGE', `${flag} must be a number (got "${v}")`);
+      return n;
+    };
+    program
+      .command('prune')
+      .description('magnitude pruning (tfmot-style polynomial / constant schedules; unstructured, block or 2:4), fine-tuned on --data; prints sparsity, size, latency and accuracy before/after')
+      .argument('<model>', 'model file or directory (Keras .h5/.keras, ONNX, TFLite, TF.js)')
+      .option('--final-sparsity <s>', 'fraction of each pruned weight set to zero at the end, in [0, 1) (e.g. 0.9 or 90%)', num('--final-sparsity'))
+      .option('--initial-sparsity <s>', 'polynomial schedule: sparsity at --begin-step (default 0)', num('--initial-sparsity'))
+      .option('--schedule <kind>', 'polynomial (tfmot PolynomialDecay; default) | constant (ConstantSparsity; the default for N:M)')
+      .option('--begin-step <n>', 'first training step that updates the masks (default 0)', num('--begin-step'))
+      .option('--end-step <n>', 'step at which the final sparsity is reached (default: see below)', num('--end-step'))
+      .option('--power <p>', 'polynomial schedule exponent (default 3)', num('--power'))
+      .option('--frequency <n>', 'update the masks every n steps (default 100, lowered so the masks are updated ≥ 10 times)', num('--frequency'))
+      .option('--granularity <g>', 'unstructured (default) | block:RxC[:avg|max] (e.g. block:4x1) | N:M (e.g. 2:4, along input channels)')
+      .option('--global', 'rank magnitudes across all pruned layers together (unstructured / block)')
+      .option('--layers <patterns...>', 'prune only these layers: node or weight names, or a /-separated part of one, with * and ? (then the first/last layer are not kept dense)')
+      .option('--exclude <patterns...>', 'leave these layers dense (same patterns)')
+      .option('--data <file>', 'labelled training data for fine-tuning (.npz x/y, .npy, IDX); without it: one-shot pruning')
+      .option('--eval-data <file>', 'labelled data to measure accuracy before/after (and after every epoch)')
+      .option('--epochs <n>', 'fine-tuning epochs (default 2; with only --end-step: enough to reach it)', num('--epochs'))
+      .option('--batch-size <n>', 'fine-tuning batch size (default 32)', num('--batch-size'))
+      .option('--learning-rate <lr>', 'default 0.001 (adam) or 0.01 (sgd)', num('--learning-rate'))
+      .option('--optimizer <name>', 'adam (default) | sgd')
+      .option('--no-shuffle', 'train on the samples in file order (default: shuffled every epoch, with --seed)')
+      .option('--scale <x>', 'multiply uint8 data by this (default 1/255 for uint8 data)', num('--scale'))
+      .option('--to <format>', 'output format: onnx | tflite | tfjs (default: from the -o extension, else the input\'s format when mlopt writes it)')
+      .option('-o, --output <path>', 'output path (default: ./<input-stem>.pruned.<ext>)')
+      .option('--force', 'overwrite the output if it exists')
+      .option('--seed <n>', 'seed for shuffling and dropout (default 1)', num('--seed'))
+      .option('--runs <n>', 'timed runs per model for the latency figures (default 20)', num('--runs'))
+      .option('--warmup <n>', 'warm-up runs per model (default 3)', num('--warmup'))
+      .option('--json', 'print only JSON on stdout')
+      .option('--markdown', 'print Markdown tables')
+      .addHelpText('after', `
+Examples:
+  $ mlopt prune fixtures/models/fmnist_cnn.h5 --final-sparsity 0.9 --initial-sparsity 0.5 --data fixtures/data/fmnist_train_2000.npz --eval-data fixtures/data/fmnist_test_1000.npz --epochs 2 -o cnn.pruned.onnx
+  $ mlopt prune model.onnx --granularity 2:4 --data train.npz --eval-data test.npz --to tflite
+  $ mlopt prune web_model/ --final-sparsity 0.75 --data train.npz -o web_model_pruned
+  $ mlopt prune model.onnx --final-sparsity 0.5 --exclude fc1 --json
+
+Schedule (tfmot semantics): steps count the training batches from 1. Before the batch of step t,
+when begin ≤ t ≤ end and (t − begin) is a multiple of the frequency, the masks are recomputed
+from the weights' magnitudes at sparsity  final + (initial − final)·(1 − (t − begin)/(end − begin))^power ;
+the pruned weights stay zero through every optimizer step. An N:M mask (2:4) is set once, before
+the first batch, and takes no schedule options.
+Defaults for T training steps (epochs × ⌈samples / batch⌉): frequency = min(100, max(1,
+⌊(0.9·T − begin)/10⌋)) (⌊(end − begin)/10⌋ with --end-step), so the masks change ~10 times;
+end = begin + frequency·⌊(0.9·T − begin)/frequency⌋, so the final sparsity is reached at a mask
+update and held for the last ~10% of the steps.
+By default the first and the last prunable layer stay dense (the report says so). Without
+--data the weights are pruned once to the final sparsity, with a warning.
+The dense and the pruned model are both written in the output format and run in its runtime
+(onnxruntime, LiteRT.js, TF.js): accuracy, latency, and raw / gzip size (where pruning pays).`)
+      .action(async (model: string, opts: import('./prune.js').PruneCliOptions) => {
+        const { pruneCommand } = await import('./prune.js');
+        await pruneCommand(model, opts);
+      });
+  }
+
   return program;
 }
 

@@ -7,7 +7,8 @@ export interface Progress {
 }
 
 export async function progress(json: boolean | undefined, text: string): Promise<Progress> {
-  const quiet = json || !process.stderr.isTTY || process.env.CI === 'true' || process.env.CI === '1';
+  // a terminal of 0 columns (some pseudo-terminals) makes ora redraw forever: no spinner there
+  const quiet = json || !process.stderr.isTTY || !(process.stderr.columns > 0) || process.env.CI === 'true' || process.env.CI === '1';
   if (quiet) return { update: () => {}, stop: () => {} };
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr }).start();
