@@ -41,6 +41,21 @@ function windowAttrs(ctx: TfContext, s: Spatial, withDilations: boolean): Record
   return attrs;
 }
 
+/**
+ * TF's SAME with dilations (allowed only at stride 1) pads (k−1)·d in total, the extra at the end.
+ * Written as explicit pads: onnxruntime refuses auto_pad together with dilations.
+ */
+function sameWithDilations(attrs: Record<string, Attr>, kernel: number[]): void {
+  const pad = attrs.auto_pad;
+  const dil = attrs.dilations;
+  const strides = attrs.strides;
+  if (pad?.type !== 'string' || pad.value !== 'SAME_UPPER' || dil?.type !== 'ints' || !dil.value.some((d) => d > 1)) return;
+  if (strides?.type === 'ints' && strides.value.some((v) => v > 1)) return;
+  const total = kernel.map((k, j) => (k - 1) * dil.value[j]!);
+  delete attrs.auto_pad;
+  attrs.pads = ints([...total.map((t) => Math.floor(t / 2)), ...total.map((t) => t - Math.floor(t / 2))]);
+}
+
 /** The filter in ONNX order, a constant when TF's is one. */
 function convWeight(ctx: TfContext, at: number, depthwise: boolean): { name: string; kh: number; kw: number; inPerGroup: number } {
   const c = ctx.constant(at);
@@ -119,6 +134,7 @@ function conv(depthwise: boolean, fused: boolean): TfOpSpec {
       if (depthwise) group = typeof cin === 'number' ? cin : (ctx.constant(1)?.shape[2] ?? 1);
       else if (typeof cin === 'number' && w.inPerGroup && cin !== w.inPerGroup) group = cin / w.inPerGroup;
       const attrs = { ...windowAttrs(ctx, s, true), kernel_shape: ints([w.kh, w.kw]), group: i(group) };
+      sameWithDilations(attrs, [w.kh, w.kw]);
       const emit = (y: string, bias?: string): void => ctx.emit('Conv', [ctx.input(0), w.name, ...(bias ? [bias] : [])], [y], attrs, s.layout);
       if (fused) withFusedOps(ctx, 2, emit, s.layout);
       else emit(ctx.output());
