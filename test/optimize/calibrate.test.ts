@@ -8,6 +8,7 @@ import {
   type CalibrationOptions,
 } from '../../src/optimize/quantize/calibrate.js';
 import { MloptError } from '../../src/util/errors.js';
+import { seededRandom } from '../../src/util/random.js';
 
 // ---- helpers -----------------------------------------------------------------
 /** Runs both passes over the given batches and returns the observer. */
@@ -18,17 +19,7 @@ function calibrate(opts: CalibrationOptions, ...batches: (Float32Array | Float64
   return obs;
 }
 
-/** Deterministic PRNG (mulberry32) in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function gaussian(n: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -22,6 +22,7 @@ import { randomFeeds } from '../../src/data/index.js';
 import { type Attr, type Graph, createGraph, feedInputs } from '../../src/ir/graph.js';
 import { type Tensor, elementCount, toFloat32 } from '../../src/ir/tensor.js';
 import { MloptError } from '../../src/util/errors.js';
+import { seededRandom } from '../../src/util/random.js';
 
 const BACKEND = 'wasm' as const;
 const tf = createRequire(import.meta.url)('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
@@ -38,16 +39,7 @@ function maxAbsDiff(a: Tensor, b: Tensor, what: string): number {
   return m;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const int = (value: number): Attr => ({ type: 'int', value });
 const str = (value: string): Attr => ({ type: 'string', value });

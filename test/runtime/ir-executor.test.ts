@@ -20,6 +20,7 @@ import { type Attr, type Graph, type Layout, createGraph, feedInputs } from '../
 import type { DType } from '../../src/ir/dtype.js';
 import { type Tensor, elementCount, toFloat32, toNumbers } from '../../src/ir/tensor.js';
 import { MloptError } from '../../src/util/errors.js';
+import { seededRandom } from '../../src/util/random.js';
 
 const BACKEND = 'wasm' as const;
 const tf = createRequire(import.meta.url)('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
@@ -135,16 +136,7 @@ test('the Runner adapter runs the executor', async () => {
 // ---------------------------------------------------------------------------------------------
 // op zoo
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const ints = (value: number[]): Attr => ({ type: 'ints', value });
 const int = (value: number): Attr => ({ type: 'int', value });
