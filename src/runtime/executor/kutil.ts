@@ -4,7 +4,7 @@
  */
 import type { Node } from '../../ir/graph.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../../ir/graph.js';
-import type { CompileCtx, RunCtx, Val } from './types.js';
+import type { CompileCtx, RunCtx, Tf, TfTensor, Val } from './types.js';
 
 export const int = (n: Node, name: string, d: number): number => attrInt(n, name, d);
 export const float = (n: Node, name: string, d: number): number => attrFloat(n, name, d);
@@ -41,4 +41,18 @@ export function scalarOperand(c: CompileCtx, i: number, attr: string | undefined
     if (!v) return dflt;
     return rt.h(v).data[0];
   };
+}
+
+/** Activations the fused conv / matmul kernels apply after the bias. */
+export type Act = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid' | 'elu';
+
+export function applyAct(tf: Tf, y: TfTensor, act: Act, alpha: number): TfTensor {
+  switch (act) {
+    case 'linear': return y;
+    case 'relu': return tf.relu(y);
+    case 'relu6': return tf.relu6(y);
+    case 'leakyrelu': return tf.leakyRelu(y, alpha);
+    case 'sigmoid': return tf.sigmoid(y);
+    case 'elu': return tf.elu(y);
+  }
 }

@@ -8,11 +8,10 @@
  * BatchNormalization (inference: folded into filter and bias) + optional activation.
  */
 import type { Layout } from '../../../ir/graph.js';
-import { float, int, ints, str } from '../kutil.js';
+import { type Act, applyAct, float, int, ints, str } from '../kutil.js';
 import type { CompileCtx, Kernel, OpTable, RunCtx, Tf, TfTensor, Val } from '../types.js';
 
 type Pad2 = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
-type Act = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid' | 'elu';
 
 interface Spatial {
   kernel?: number[];
@@ -86,16 +85,6 @@ function toNhwc4(tf: Tf, x: TfTensor, layout: Layout | undefined, oneD: boolean)
   return { x4: tf.transpose(x, [0, 2, 3, 1]), back: (y) => tf.transpose(y, [0, 3, 1, 2]) };
 }
 
-function applyAct(tf: Tf, y: TfTensor, act: Act, alpha: number): TfTensor {
-  switch (act) {
-    case 'linear': return y;
-    case 'relu': return tf.relu(y);
-    case 'relu6': return tf.relu6(y);
-    case 'leakyrelu': return tf.leakyRelu(y, alpha);
-    case 'sigmoid': return tf.sigmoid(y);
-    case 'elu': return tf.elu(y);
-  }
-}
 
 /** A [kh, kw, a, b] filter with d − 1 zeros between taps: [(kh − 1)·dh + 1, (kw − 1)·dw + 1, a, b]. */
 function dilate(tf: Tf, f: TfTensor, [dh, dw]: [number, number]): TfTensor {

@@ -2,10 +2,9 @@
  * Matrix products and the softmax family: MatMul (numpy semantics), Gemm, FusedMatMul (an
  * executor-internal MatMul/Gemm + bias + activation), Softmax, LogSoftmax, Hardmax, Einsum.
  */
-import { axisOf, float, int, str } from '../kutil.js';
+import { type Act, applyAct, axisOf, float, int, str } from '../kutil.js';
 import type { CompileCtx, Kernel, OpTable, RunCtx, Tf, TfTensor } from '../types.js';
 
-type Act = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid' | 'elu';
 
 function matmul(tf: Tf, a: TfTensor, b: TfTensor): TfTensor {
   let squeeze: number[] = [];
@@ -71,16 +70,6 @@ function gemm(c: CompileCtx): Kernel {
   };
 }
 
-function applyAct(tf: Tf, y: TfTensor, act: Act, alpha: number): TfTensor {
-  switch (act) {
-    case 'linear': return y;
-    case 'relu': return tf.relu(y);
-    case 'relu6': return tf.relu6(y);
-    case 'leakyrelu': return tf.leakyRelu(y, alpha);
-    case 'sigmoid': return tf.sigmoid(y);
-    case 'elu': return tf.elu(y);
-  }
-}
 
 function softmaxLike(kind: 'softmax' | 'log' | 'hard'): (c: CompileCtx) => Kernel {
   return (c) => {
