@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import assert from 'node:assert/strict';
+import { maxAbsDiff } from '../src/bench/agreement.js';
+import { type Tensor, toFloat32 } from '../src/ir/tensor.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin', 'mlopt.js');
@@ -53,3 +56,9 @@ export const CORPUS_SKIP = existsSync(join(CORPUS, 'onnx')) ? false : `../shared
 
 export const CNN_ONNX = join(FIXTURES, 'models', 'fmnist_cnn.onnx');
 export const TEST_NPZ = join(FIXTURES, 'data', 'fmnist_test_1000.npz');
+
+/** Largest |a − b| between two tensors of the same shape (asserted); NaN anywhere gives NaN. */
+export function tensorMaxDiff(a: Tensor, b: Tensor, what: string): number {
+  assert.deepEqual(a.shape, b.shape, `${what}: shape`);
+  return maxAbsDiff(toFloat32(a), toFloat32(b));
+}

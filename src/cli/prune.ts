@@ -1,37 +1,15 @@
-import type { PruneResult } from '../api/prune.js';
+import type { PruneOptions, PruneResult } from '../api/prune.js';
 import type { Report } from '../report/table.js';
 import { MloptError } from '../util/errors.js';
 import { printJson, printReport } from './output.js';
 
-export interface PruneCliOptions {
-  finalSparsity?: number;
-  initialSparsity?: number;
+/** What commander parses: the library's options, with the two enums still unchecked strings. */
+export type PruneCliOptions = Omit<PruneOptions, 'schedule' | 'optimizer' | 'onProgress'> & {
   schedule?: string;
-  beginStep?: number;
-  endStep?: number;
-  power?: number;
-  frequency?: number;
-  granularity?: string;
-  global?: boolean;
-  layers?: string[];
-  exclude?: string[];
-  data?: string;
-  evalData?: string;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
   optimizer?: string;
-  shuffle?: boolean;
-  scale?: number;
-  to?: string;
-  output?: string;
-  force?: boolean;
-  seed?: number;
-  runs?: number;
-  warmup?: number;
   json?: boolean;
   markdown?: boolean;
-}
+};
 
 interface Progress {
   update(line: string, kind?: 'status' | 'epoch' | 'warning'): void;

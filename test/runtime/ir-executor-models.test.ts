@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CORPUS, FIXTURES, TEST_NPZ } from '../helpers.js';
+import { CORPUS, FIXTURES, TEST_NPZ, tensorMaxDiff } from '../helpers.js';
 import { loadModel } from '../../src/formats/load.js';
 import { loadDataset, prepareFeeds, randomFeeds } from '../../src/data/index.js';
 import { parseNpz } from '../../src/data/npz.js';
@@ -20,17 +20,7 @@ import { createTfjsRunner } from '../../src/runtime/tfjs.js';
 const BACKEND = 'wasm' as const;
 const TOL = 1e-4;
 
-function maxAbsDiff(a: Tensor, b: Tensor, what: string): number {
-  assert.deepEqual(a.shape, b.shape, `${what}: shape`);
-  const x = toFloat32(a);
-  const y = toFloat32(b);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) {
-    const d = Math.abs(x[i]! - y[i]!);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
+const maxAbsDiff = tensorMaxDiff;
 
 /** Run the executor over `batches` and concatenate the first output. */
 async function runBatches(g: Graph, batches: Iterable<Map<string, Tensor>>): Promise<Tensor> {

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CORPUS } from '../helpers.js';
+import { CORPUS, tensorMaxDiff } from '../helpers.js';
 import { importOnnxBytes } from '../../src/formats/onnx/import.js';
 import { exportOnnxBytes } from '../../src/formats/onnx/export.js';
 import { tensorFromOnnx } from '../../src/formats/onnx/tensor.js';
@@ -27,17 +27,7 @@ import { seededRandom } from '../../src/util/random.js';
 const BACKEND = 'wasm' as const;
 const tf = createRequire(import.meta.url)('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
 
-function maxAbsDiff(a: Tensor, b: Tensor, what: string): number {
-  assert.deepEqual(a.shape, b.shape, `${what}: shape`);
-  const x = toFloat32(a);
-  const y = toFloat32(b);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) {
-    const d = Math.abs(x[i]! - y[i]!);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
+const maxAbsDiff = tensorMaxDiff;
 
 const rng = seededRandom;
 

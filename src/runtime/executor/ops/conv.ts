@@ -214,18 +214,11 @@ function convTranspose(c: CompileCtx): Kernel {
       let pads = s.pads;
       let oh: number;
       let ow: number;
-      if (outShape) {
-        [oh, ow] = s.oneD ? [1, outShape[0]!] : [outShape[0]!, outShape[1]!];
-        const th = total(0, H!, kh) - oh;
-        const tw = total(1, W!, kw) - ow;
-        // ONNX: SAME_UPPER puts the extra padding at the end, NOTSET and SAME_LOWER at the start
-        const up = s.autoPad === 'SAME_UPPER';
-        pads = [up ? Math.floor(th / 2) : Math.ceil(th / 2), up ? Math.floor(tw / 2) : Math.ceil(tw / 2), 0, 0];
-        pads[2] = th - pads[0];
-        pads[3] = tw - pads[1];
-      } else if (s.autoPad === 'SAME_UPPER' || s.autoPad === 'SAME_LOWER') {
-        oh = H! * s.strides[0];
-        ow = W! * s.strides[1];
+      // an output shape (given, or SAME's input × stride) fixes the total padding; ONNX puts the
+      // odd pixel at the end for SAME_UPPER, at the start for NOTSET and SAME_LOWER
+      const same = s.autoPad === 'SAME_UPPER' || s.autoPad === 'SAME_LOWER';
+      if (outShape || same) {
+        [oh, ow] = outShape ? (s.oneD ? [1, outShape[0]!] : [outShape[0]!, outShape[1]!]) : [H! * s.strides[0], W! * s.strides[1]];
         const th = total(0, H!, kh) - oh;
         const tw = total(1, W!, kw) - ow;
         const up = s.autoPad === 'SAME_UPPER';
